@@ -1,0 +1,714 @@
+//! The engine thread: owns the llama.cpp context and batches every active sequence into
+//! each `llama_decode`.
+//!
+//! llama.cpp contexts are not `Sync` and borrow their model, so one dedicated OS thread
+//! loads the model, creates the context and never shares either. Async callers talk to it
+//! over a channel. The thread runs a continuous-batching loop:
+//!
+//! 1. take new commands (block only when idle), tokenise them, queue them FIFO;
+//! 2. admit queued jobs while sequence ids and KV cells are free (cells are reserved up
+//!    front — prompt plus `max_tokens` per choice — so an admitted job never runs out);
+//! 3. build one batch: one token for every decoding sequence first (latency), then prompt
+//!    chunks up to the batch size (throughput);
+//! 4. decode once, then sample or score from each requested logit row.
+//!
+//! Prompts shared by several sequences are written once with several sequence ids per
+//! token (llama.cpp's unified KV cache stores one cell for all of them): the `n` choices of
+//! a generate call share their prompt, and the continuations of a score call share their
+//! context, so the context is evaluated once and its KV cache reused for every candidate.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::time::Instant;
+
+use futures::channel::mpsc::UnboundedSender;
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::DecodeError;
+use llama_cpp_2::llama_batch::{BatchAddError, LlamaBatch};
+use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
+use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
+use tokio::sync::oneshot;
+
+use super::EngineError;
+use super::text::{Pushed, TextAssembler};
+use crate::{
+    CallMeta, Choice, ContinuationScore, Error, GenerateConfig, Generation, Message, StopReason, StreamEvent,
+    TokenLogprob, Usage,
+};
+
+/// Engine sizing, fixed when the context is created.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EngineConfig {
+    pub(crate) n_ctx: u32,
+    pub(crate) n_batch: u32,
+    pub(crate) max_seqs: u32,
+}
+
+/// Where a generation's result goes.
+pub(crate) enum Sink {
+    Once(oneshot::Sender<Result<Generation, Error>>),
+    Stream(UnboundedSender<Result<StreamEvent, Error>>),
+}
+
+impl Sink {
+    fn is_closed(&self) -> bool {
+        match self {
+            Sink::Once(tx) => tx.is_closed(),
+            Sink::Stream(tx) => tx.is_closed(),
+        }
+    }
+
+    fn delta(&self, choice: u32, text: String) {
+        if let (Sink::Stream(tx), false) = (self, text.is_empty()) {
+            let _ = tx.unbounded_send(Ok(StreamEvent::Delta { choice, text }));
+        }
+    }
+
+    fn finish(self, result: Result<Generation, Error>) {
+        match self {
+            Sink::Once(tx) => {
+                let _ = tx.send(result);
+            }
+            Sink::Stream(tx) => {
+                let _ = tx.unbounded_send(result.map(StreamEvent::Done));
+            }
+        }
+    }
+}
+
+/// A request to the engine thread.
+pub(crate) enum Command {
+    Generate { messages: Vec<Message>, config: GenerateConfig, sink: Sink, submitted: Instant },
+    Score {
+        context: String,
+        continuations: Vec<String>,
+        reply: oneshot::Sender<Result<Vec<ContinuationScore>, Error>>,
+    },
+}
+
+/// What a logit row in the batch is for.
+#[derive(Debug, Clone, Copy)]
+enum Tag {
+    /// Last prompt/context token: first sample of every choice, or first continuation token.
+    PromptEnd,
+    /// Generated-token position of choice `.0`.
+    Choice(usize),
+    /// Continuation `.0`, token `.1`: its logits predict token `.1 + 1`.
+    Cont(usize, usize),
+}
+
+struct Slot {
+    job: usize,
+    tag: Tag,
+    index: i32,
+}
+
+struct ChoiceRun {
+    seq: i32,
+    sampler: LlamaSampler,
+    pos: i32,
+    next: Option<LlamaToken>,
+    generated: u32,
+    text: TextAssembler,
+    logprobs: Vec<TokenLogprob>,
+    stop: Option<StopReason>,
+}
+
+struct GenJob {
+    prompt: Vec<LlamaToken>,
+    fed: usize,
+    config: GenerateConfig,
+    seed: u64,
+    choices: Vec<ChoiceRun>,
+    sink: Sink,
+    submitted: Instant,
+    cells: usize,
+}
+
+struct ContRun {
+    seq: i32,
+    tokens: Vec<LlamaToken>,
+    fed: usize,
+    scored: usize,
+    logprob: f64,
+    greedy: bool,
+}
+
+struct ScoreJob {
+    context: Vec<LlamaToken>,
+    fed: usize,
+    conts: Vec<ContRun>,
+    reply: oneshot::Sender<Result<Vec<ContinuationScore>, Error>>,
+    cells: usize,
+}
+
+enum Job {
+    Gen(GenJob),
+    Score(ScoreJob),
+}
+
+impl Job {
+    fn seqs_needed(&self) -> usize {
+        match self {
+            Job::Gen(g) => g.config.n.max(1) as usize,
+            Job::Score(s) => s.conts.len(),
+        }
+    }
+
+    fn cells(&self) -> usize {
+        match self {
+            Job::Gen(g) => g.cells,
+            Job::Score(s) => s.cells,
+        }
+    }
+
+    fn seqs(&self) -> Vec<i32> {
+        match self {
+            Job::Gen(g) => g.choices.iter().map(|c| c.seq).collect(),
+            Job::Score(s) => s.conts.iter().map(|c| c.seq).collect(),
+        }
+    }
+
+    fn is_cancelled(&self) -> bool {
+        match self {
+            Job::Gen(g) => g.sink.is_closed(),
+            Job::Score(s) => s.reply.is_closed(),
+        }
+    }
+
+    fn is_done(&self) -> bool {
+        match self {
+            Job::Gen(g) => !g.choices.is_empty() && g.choices.iter().all(|c| c.stop.is_some()),
+            Job::Score(s) => s.fed == s.context.len() && s.conts.iter().all(|c| c.scored == c.tokens.len()),
+        }
+    }
+
+    fn fail(self, error: Error) {
+        match self {
+            Job::Gen(g) => g.sink.finish(Err(error)),
+            Job::Score(s) => {
+                let _ = s.reply.send(Err(error));
+            }
+        }
+    }
+}
+
+/// The state the engine thread owns.
+pub(crate) struct Engine<'m> {
+    pub(crate) model: &'m LlamaModel,
+    pub(crate) ctx: LlamaContext<'m>,
+    pub(crate) template: LlamaChatTemplate,
+    pub(crate) name: String,
+    pub(crate) path: PathBuf,
+    pub(crate) config: EngineConfig,
+    batch: LlamaBatch<'static>,
+    free_seqs: Vec<i32>,
+    free_cells: usize,
+    waiting: VecDeque<Job>,
+    active: Vec<Job>,
+}
+
+/// KV cells kept in reserve so fragmentation of the unified cache cannot make a decode fail.
+fn cell_budget(config: &EngineConfig) -> usize {
+    (config.n_ctx as usize).saturating_sub(config.n_batch as usize / 4)
+}
+
+impl<'m> Engine<'m> {
+    pub(crate) fn new(
+        model: &'m LlamaModel,
+        ctx: LlamaContext<'m>,
+        template: LlamaChatTemplate,
+        name: String,
+        path: PathBuf,
+        config: EngineConfig,
+    ) -> Self {
+        let max_seqs = i32::try_from(config.max_seqs).unwrap_or(i32::MAX);
+        Self {
+            model,
+            ctx,
+            template,
+            name,
+            path,
+            config,
+            batch: LlamaBatch::new(config.n_batch as usize, max_seqs),
+            free_seqs: (0..max_seqs).rev().collect(),
+            free_cells: cell_budget(&config),
+            waiting: VecDeque::new(),
+            active: Vec::new(),
+        }
+    }
+
+    fn engine_error(&self, source: EngineError) -> Error {
+        Error::Engine { path: self.path.clone(), source }
+    }
+
+    /// Runs until every sender is gone and all accepted work is finished.
+    pub(crate) fn run(mut self, rx: &Receiver<Command>) {
+        let mut open = true;
+        loop {
+            if self.active.is_empty() && self.waiting.is_empty() {
+                if !open {
+                    return;
+                }
+                match rx.recv() {
+                    Ok(cmd) => self.intake(cmd),
+                    Err(_) => return,
+                }
+            }
+            while open {
+                match rx.try_recv() {
+                    Ok(cmd) => self.intake(cmd),
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => open = false,
+                }
+            }
+            self.drop_cancelled();
+            self.admit();
+            self.step();
+        }
+    }
+
+    fn intake(&mut self, cmd: Command) {
+        match cmd {
+            Command::Generate { messages, config, sink, submitted } => match self.prepare_generate(&messages, config, sink, submitted) {
+                Ok(job) => self.waiting.push_back(job),
+                Err((sink, e)) => sink.finish(Err(e)),
+            },
+            Command::Score { context, continuations, reply } => match self.prepare_score(&context, &continuations) {
+                Ok((ctx_tokens, conts, cells)) => self.waiting.push_back(Job::Score(ScoreJob {
+                    context: ctx_tokens,
+                    fed: 0,
+                    conts,
+                    reply,
+                    cells,
+                })),
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            },
+        }
+    }
+
+    fn prepare_generate(
+        &self,
+        messages: &[Message],
+        config: GenerateConfig,
+        sink: Sink,
+        submitted: Instant,
+    ) -> Result<Job, (Sink, Error)> {
+        let prompt = match self.chat_prompt(messages) {
+            Ok(p) => p,
+            Err(e) => return Err((sink, e)),
+        };
+        let tokens = self.model.vocab().tokenize(prompt.as_bytes(), true, true);
+        let n = config.n.max(1) as usize;
+        let per_seq = tokens.len() + config.max_tokens as usize;
+        let cells = tokens.len() + n * config.max_tokens as usize;
+        if per_seq > self.config.n_ctx as usize || cells > cell_budget(&self.config) {
+            return Err((sink, Error::ContextOverflow { needed: cells.max(per_seq), limit: cell_budget(&self.config) }));
+        }
+        if n > self.config.max_seqs as usize {
+            return Err((sink, Error::InvalidRequest("n exceeds the embedded engine's max_sequences")));
+        }
+        let seed = config.seed.unwrap_or_else(|| u64::from(rand::random::<u32>()));
+        Ok(Job::Gen(GenJob { prompt: tokens, fed: 0, config, seed, choices: Vec::new(), sink, submitted, cells }))
+    }
+
+    fn prepare_score(&self, context: &str, continuations: &[String]) -> Result<(Vec<LlamaToken>, Vec<ContRun>, usize), Error> {
+        let vocab = self.model.vocab();
+        let mut ctx_tokens = vocab.tokenize(context.as_bytes(), true, false);
+        if ctx_tokens.is_empty() {
+            // lm-eval scores a continuation of nothing as a continuation of end-of-text.
+            ctx_tokens.push(vocab.eos());
+        }
+        let mut conts = Vec::with_capacity(continuations.len());
+        let mut cells = ctx_tokens.len();
+        for cont in continuations {
+            let whole = vocab.tokenize(format!("{context}{cont}").as_bytes(), true, false);
+            // As lm-eval: the continuation is whatever the whole string has past the
+            // context's own tokenisation.
+            let tokens: Vec<LlamaToken> = if context.is_empty() {
+                vocab.tokenize(cont.as_bytes(), false, false)
+            } else {
+                whole.get(ctx_tokens.len()..).map(<[_]>::to_vec).unwrap_or_default()
+            };
+            if tokens.is_empty() {
+                return Err(Error::InvalidRequest("a continuation tokenises to nothing"));
+            }
+            cells += tokens.len();
+            conts.push(ContRun { seq: -1, tokens, fed: 0, scored: 0, logprob: 0.0, greedy: true });
+        }
+        let longest = conts.iter().map(|c| c.tokens.len()).max().unwrap_or(0) + ctx_tokens.len();
+        if longest > self.config.n_ctx as usize || cells > cell_budget(&self.config) {
+            return Err(Error::ContextOverflow { needed: cells.max(longest), limit: cell_budget(&self.config) });
+        }
+        if conts.len() > self.config.max_seqs as usize {
+            return Err(Error::InvalidRequest("more continuations than the embedded engine's max_sequences"));
+        }
+        Ok((ctx_tokens, conts, cells))
+    }
+
+    fn chat_prompt(&self, messages: &[Message]) -> Result<String, Error> {
+        let chat = messages
+            .iter()
+            .map(|m| LlamaChatMessage::new(m.role.as_str().to_owned(), m.content.clone()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| Error::InvalidRequest("a message contains a NUL character"))?;
+        self.model
+            .apply_chat_template(&self.template, &chat, true)
+            .map_err(|e| self.engine_error(EngineError::ApplyTemplate(e)))
+    }
+
+    fn drop_cancelled(&mut self) {
+        self.waiting.retain(|j| !j.is_cancelled());
+        let mut i = 0;
+        while i < self.active.len() {
+            if self.active[i].is_cancelled() {
+                let job = self.active.swap_remove(i);
+                self.release(&job);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn admit(&mut self) {
+        while let Some(front) = self.waiting.front() {
+            if front.seqs_needed() > self.free_seqs.len() || front.cells() > self.free_cells {
+                break;
+            }
+            let Some(mut job) = self.waiting.pop_front() else { break };
+            self.free_cells -= job.cells();
+            match &mut job {
+                Job::Gen(g) => {
+                    for i in 0..g.config.n.max(1) {
+                        let seq = self.free_seqs.pop().unwrap_or_default();
+                        g.choices.push(ChoiceRun {
+                            seq,
+                            sampler: sampler(&g.config, g.seed.wrapping_add(u64::from(i))),
+                            pos: i32::try_from(g.prompt.len()).unwrap_or(i32::MAX),
+                            next: None,
+                            generated: 0,
+                            text: TextAssembler::new(&g.config.stop),
+                            logprobs: Vec::new(),
+                            stop: None,
+                        });
+                    }
+                }
+                Job::Score(s) => {
+                    for c in &mut s.conts {
+                        c.seq = self.free_seqs.pop().unwrap_or_default();
+                    }
+                }
+            }
+            self.active.push(job);
+        }
+    }
+
+    /// Frees a job's sequences and KV cells.
+    fn release(&mut self, job: &Job) {
+        for seq in job.seqs() {
+            if seq >= 0 {
+                let _ = self.ctx.clear_kv_cache_seq(u32::try_from(seq).ok(), None, None);
+                self.free_seqs.push(seq);
+            }
+        }
+        self.free_cells += job.cells();
+    }
+
+    /// One batch: fill, decode, dispatch logits, retire finished jobs.
+    fn step(&mut self) {
+        self.batch.clear();
+        let mut slots = Vec::new();
+        let budget = self.config.n_batch as usize;
+        if let Err(e) = self.fill(&mut slots, budget) {
+            tracing::error!(error = %e, "could not fill the batch");
+            self.fail_all(|| EngineError::Batch(same_batch_error(&e)));
+            return;
+        }
+        if self.batch.n_tokens() == 0 {
+            self.retire();
+            return;
+        }
+        if let Err(e) = self.ctx.decode(&mut self.batch) {
+            tracing::error!(error = %e, "llama_decode failed");
+            self.fail_all(|| EngineError::Decode(same_decode_error(&e)));
+            return;
+        }
+        for slot in slots {
+            self.dispatch(&slot);
+        }
+        self.retire();
+    }
+
+    fn fill(&mut self, slots: &mut Vec<Slot>, budget: usize) -> Result<(), BatchAddError> {
+        let mut used = 0;
+        // Decoding sequences first: one token each.
+        for (j, job) in self.active.iter_mut().enumerate() {
+            if let Job::Gen(g) = job {
+                for (c, choice) in g.choices.iter_mut().enumerate() {
+                    if used == budget {
+                        break;
+                    }
+                    if let Some(token) = choice.next.take() {
+                        slots.push(Slot { job: j, tag: Tag::Choice(c), index: batch_index(used) });
+                        self.batch.add(token, choice.pos, &[choice.seq], true)?;
+                        choice.pos += 1;
+                        used += 1;
+                    }
+                }
+            }
+        }
+        // Then prompt and continuation chunks, oldest job first.
+        for (j, job) in self.active.iter_mut().enumerate() {
+            if used == budget {
+                break;
+            }
+            match job {
+                Job::Gen(g) => {
+                    let seqs: Vec<i32> = g.choices.iter().map(|c| c.seq).collect();
+                    used += feed_prompt(&mut self.batch, &g.prompt, &mut g.fed, &seqs, budget - used, j, slots)?;
+                }
+                Job::Score(s) => {
+                    let seqs: Vec<i32> = s.conts.iter().map(|c| c.seq).collect();
+                    used += feed_prompt(&mut self.batch, &s.context, &mut s.fed, &seqs, budget - used, j, slots)?;
+                    if s.fed < s.context.len() {
+                        continue;
+                    }
+                    let base = s.context.len();
+                    for (c, cont) in s.conts.iter_mut().enumerate() {
+                        // The last token's logits would predict past the continuation: skip it.
+                        while cont.fed + 1 < cont.tokens.len() && used < budget {
+                            let pos = i32::try_from(base + cont.fed).unwrap_or(i32::MAX);
+                            slots.push(Slot { job: j, tag: Tag::Cont(c, cont.fed), index: batch_index(used) });
+                            self.batch.add(cont.tokens[cont.fed], pos, &[cont.seq], true)?;
+                            cont.fed += 1;
+                            used += 1;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn dispatch(&mut self, slot: &Slot) {
+        let Some(job) = self.active.get_mut(slot.job) else { return };
+        match (job, slot.tag) {
+            (Job::Gen(g), Tag::PromptEnd) => {
+                for c in 0..g.choices.len() {
+                    accept(self.model, &self.ctx, g, c, slot.index, self.config.n_ctx);
+                }
+            }
+            (Job::Gen(g), Tag::Choice(c)) => accept(self.model, &self.ctx, g, c, slot.index, self.config.n_ctx),
+            (Job::Score(s), Tag::PromptEnd) => {
+                let row = self.ctx.get_logits_ith(slot.index);
+                for cont in &mut s.conts {
+                    score_token(row, cont, 0);
+                }
+            }
+            (Job::Score(s), Tag::Cont(c, t)) => {
+                let row = self.ctx.get_logits_ith(slot.index);
+                if let Some(cont) = s.conts.get_mut(c) {
+                    score_token(row, cont, t + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Sends finished jobs their results and frees their resources.
+    fn retire(&mut self) {
+        let mut i = 0;
+        while i < self.active.len() {
+            if !self.active[i].is_done() {
+                i += 1;
+                continue;
+            }
+            let job = self.active.swap_remove(i);
+            self.release(&job);
+            match job {
+                Job::Gen(g) => self.finish_generation(g),
+                Job::Score(s) => {
+                    let scores = s
+                        .conts
+                        .iter()
+                        .map(|c| ContinuationScore {
+                            logprob: c.logprob,
+                            is_greedy: c.greedy,
+                            n_tokens: u32::try_from(c.tokens.len()).unwrap_or(u32::MAX),
+                        })
+                        .collect();
+                    let _ = s.reply.send(Ok(scores));
+                }
+            }
+        }
+    }
+
+    fn finish_generation(&self, g: GenJob) {
+        let mut choices = Vec::with_capacity(g.choices.len());
+        let mut output_tokens = 0;
+        for (i, mut c) in (0u32..).zip(g.choices) {
+            g.sink.delta(i, c.text.finish());
+            output_tokens += u64::from(c.generated);
+            choices.push(Choice {
+                text: c.text.text().to_owned(),
+                stop_reason: c.stop.unwrap_or(StopReason::Other),
+                logprobs: g.config.logprobs.then_some(c.logprobs),
+            });
+        }
+        let generation = Generation {
+            model: self.name.clone(),
+            choices,
+            usage: Usage { input_tokens: g.prompt.len() as u64, output_tokens },
+            latency: g.submitted.elapsed(),
+            meta: CallMeta { attempts: 1, errors: Vec::new(), seed: Some(g.seed), cached: false },
+        };
+        g.sink.finish(Ok(generation));
+    }
+
+    fn fail_all(&mut self, error: impl Fn() -> EngineError) {
+        let jobs: Vec<Job> = self.active.drain(..).collect();
+        for job in jobs {
+            self.release(&job);
+            job.fail(self.engine_error(error()));
+        }
+    }
+}
+
+/// Adds up to `budget` prompt tokens shared by `seqs`; the last prompt token asks for logits.
+fn feed_prompt(
+    batch: &mut LlamaBatch<'static>,
+    prompt: &[LlamaToken],
+    fed: &mut usize,
+    seqs: &[i32],
+    budget: usize,
+    job: usize,
+    slots: &mut Vec<Slot>,
+) -> Result<usize, BatchAddError> {
+    let start = usize::try_from(batch.n_tokens()).unwrap_or(0);
+    let take = (prompt.len() - *fed).min(budget);
+    for k in 0..take {
+        let i = *fed + k;
+        let last = i + 1 == prompt.len();
+        if last {
+            slots.push(Slot { job, tag: Tag::PromptEnd, index: batch_index(start + k) });
+        }
+        batch.add(prompt[i], i32::try_from(i).unwrap_or(i32::MAX), seqs, last)?;
+    }
+    *fed += take;
+    Ok(take)
+}
+
+/// llama.cpp's error enums are not `Clone`; rebuild one for each failed job.
+fn same_decode_error(e: &DecodeError) -> DecodeError {
+    match e {
+        DecodeError::NoKvCacheSlot => DecodeError::NoKvCacheSlot,
+        DecodeError::NTokensZero => DecodeError::NTokensZero,
+        DecodeError::Unknown(code) => DecodeError::Unknown(*code),
+    }
+}
+
+fn same_batch_error(e: &BatchAddError) -> BatchAddError {
+    match e {
+        BatchAddError::InsufficientSpace(n) => BatchAddError::InsufficientSpace(*n),
+        BatchAddError::EmptyBuffer => BatchAddError::EmptyBuffer,
+    }
+}
+
+fn batch_index(i: usize) -> i32 {
+    i32::try_from(i).unwrap_or(i32::MAX)
+}
+
+/// The sampler chain for a choice: greedy at temperature 0, else temperature, nucleus and a
+/// seeded draw (temperature first, as in OpenAI's and Hugging Face's semantics).
+fn sampler(config: &GenerateConfig, seed: u64) -> LlamaSampler {
+    if config.temperature <= 0.0 {
+        return LlamaSampler::greedy();
+    }
+    let mut chain = vec![LlamaSampler::temp(config.temperature)];
+    if config.top_p < 1.0 {
+        chain.push(LlamaSampler::top_p(config.top_p, 1));
+    }
+    // llama.cpp seeds are 32-bit; fold the high half in so nearby u64 seeds stay distinct.
+    let seed32 = (seed ^ (seed >> 32)) as u32;
+    chain.push(LlamaSampler::dist(seed32));
+    LlamaSampler::chain_simple(chain)
+}
+
+/// Samples choice `c` from logit row `index` and advances it.
+fn accept(model: &LlamaModel, ctx: &LlamaContext<'_>, g: &mut GenJob, c: usize, index: i32, n_ctx: u32) {
+    let Some(choice) = g.choices.get_mut(c) else { return };
+    if choice.stop.is_some() {
+        return;
+    }
+    let token = choice.sampler.sample(ctx, index);
+    choice.generated += 1;
+    let vocab = model.vocab();
+    if vocab.is_eog(token) {
+        choice.stop = Some(StopReason::EndOfTurn);
+        return;
+    }
+    let piece = vocab.token_to_piece(token, false, None);
+    if g.config.logprobs {
+        let row = ctx.get_logits_ith(index);
+        let (lp, _) = log_softmax_at(row, token);
+        choice.logprobs.push(TokenLogprob { token: String::from_utf8_lossy(&piece).into_owned(), logprob: lp });
+    }
+    match choice.text.push(&piece) {
+        Pushed::Text(t) => g.sink.delta(u32::try_from(c).unwrap_or(u32::MAX), t),
+        Pushed::Stopped(t) => {
+            g.sink.delta(u32::try_from(c).unwrap_or(u32::MAX), t);
+            choice.stop = Some(StopReason::StopSequence);
+            return;
+        }
+    }
+    if choice.generated >= g.config.max_tokens || choice.pos + 1 >= i32::try_from(n_ctx).unwrap_or(i32::MAX) {
+        choice.stop = Some(StopReason::MaxTokens);
+    } else {
+        choice.next = Some(token);
+    }
+}
+
+/// Adds the log-probability of the continuation's token `t` given logit row `row`.
+fn score_token(row: &[f32], cont: &mut ContRun, t: usize) {
+    let Some(&token) = cont.tokens.get(t) else { return };
+    let (lp, greedy) = log_softmax_at(row, token);
+    cont.logprob += lp;
+    cont.greedy &= greedy;
+    cont.scored += 1;
+}
+
+/// `log softmax(row)[token]` and whether `token` is the argmax.
+pub(crate) fn log_softmax_at(row: &[f32], token: LlamaToken) -> (f64, bool) {
+    let mut max = f32::NEG_INFINITY;
+    let mut argmax = 0usize;
+    for (i, &v) in row.iter().enumerate() {
+        if v > max {
+            max = v;
+            argmax = i;
+        }
+    }
+    let sum: f64 = row.iter().map(|&v| f64::from(v - max).exp()).sum();
+    let idx = usize::try_from(token.0).unwrap_or(usize::MAX);
+    let logit = row.get(idx).copied().unwrap_or(f32::NEG_INFINITY);
+    (f64::from(logit - max) - sum.ln(), idx == argmax)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_softmax_matches_a_hand_computation() {
+        let row = [1.0f32, 2.0, 3.0];
+        let (lp, greedy) = log_softmax_at(&row, LlamaToken(2));
+        let expected = 3.0 - (1f64.exp() + 2f64.exp() + 3f64.exp()).ln();
+        assert!((lp - expected).abs() < 1e-6);
+        assert!(greedy);
+        let (lp0, greedy0) = log_softmax_at(&row, LlamaToken(0));
+        assert!(lp0 < lp && !greedy0);
+    }
+}

@@ -1,0 +1,23 @@
+//! One module per verb. Each takes parsed arguments and the resolved
+//! settings, and returns the exit code.
+
+mod init;
+mod policy;
+
+use anyhow::Result;
+
+use crate::cli::Command;
+use crate::exit::Code;
+use crate::settings::Settings;
+
+pub fn run(command: Command, settings: &Settings) -> Result<Code> {
+    match command {
+        Command::Init(args) => init::run(&args),
+        Command::Policy(cmd) => policy::run(cmd, settings),
+        Command::Completions { shell } => {
+            let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "rsp", &mut std::io::stdout());
+            Ok(Code::Ok)
+        }
+    }
+}

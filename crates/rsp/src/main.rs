@@ -1,0 +1,26 @@
+//! The `rsp` command-line tool. Kept thin: parse, resolve settings, run.
+
+mod cli;
+mod commands;
+mod exit;
+mod project;
+mod settings;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let settings = settings::Settings::resolve(&cli.global);
+    match commands::run(cli.command, &settings) {
+        Ok(code) => code.into(),
+        Err(err) => {
+            if exit::is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err:#}");
+            exit::Code::Usage.into()
+        }
+    }
+}
