@@ -8,7 +8,8 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rsp_forecast::{
-    BootstrapOptions, ChinchillaData, ChinchillaOptions, Table, bootstrap_chinchilla, fit_chinchilla,
+    BootstrapOptions, ChinchillaData, ChinchillaOptions, Table, bootstrap_chinchilla,
+    fit_chinchilla,
 };
 
 fn data() -> ChinchillaData {
@@ -20,16 +21,24 @@ fn data() -> ChinchillaData {
     let n = table.f64_column("Model Size").expect("N");
     let c = table.f64_column("Training FLOP").expect("C");
     let l = table.f64_column("loss").expect("loss");
-    ChinchillaData::from_flops(&n, &c, &l).and_then(|d| d.drop_highest_losses(5)).expect("data")
+    ChinchillaData::from_flops(&n, &c, &l)
+        .and_then(|d| d.drop_highest_losses(5))
+        .expect("data")
 }
 
 fn bench(c: &mut Criterion) {
     let data = data();
     let opts = ChinchillaOptions::default();
-    let boot = BootstrapOptions { resamples: 1000, seed: 42, level: 0.95 };
+    let boot = BootstrapOptions {
+        resamples: 1000,
+        seed: 42,
+        level: 0.95,
+    };
     let mut g = c.benchmark_group("chinchilla");
     g.sample_size(10);
-    g.bench_function("grid_4500_starts", |b| b.iter(|| fit_chinchilla(&data, &opts).expect("fit")));
+    g.bench_function("grid_4500_starts", |b| {
+        b.iter(|| fit_chinchilla(&data, &opts).expect("fit"))
+    });
     let fit = fit_chinchilla(&data, &opts).expect("fit");
     g.bench_function("bootstrap_1000", |b| {
         b.iter(|| bootstrap_chinchilla(&data, &fit, &opts, &boot).expect("bootstrap"))

@@ -32,17 +32,27 @@ pub struct BootstrapOptions {
 
 impl Default for BootstrapOptions {
     fn default() -> Self {
-        Self { resamples: 1000, seed: 0, level: 0.95 }
+        Self {
+            resamples: 1000,
+            seed: 0,
+            level: 0.95,
+        }
     }
 }
 
 impl BootstrapOptions {
     pub(crate) fn validate(&self) -> Result<()> {
         if self.resamples < 2 {
-            return Err(Error::InvalidOption { name: "resamples", reason: "must be at least 2" });
+            return Err(Error::InvalidOption {
+                name: "resamples",
+                reason: "must be at least 2",
+            });
         }
         if !(self.level > 0.0 && self.level < 1.0) {
-            return Err(Error::InvalidOption { name: "level", reason: "must be in (0, 1)" });
+            return Err(Error::InvalidOption {
+                name: "level",
+                reason: "must be in (0, 1)",
+            });
         }
         Ok(())
     }
@@ -151,10 +161,16 @@ pub(crate) fn band(values: &[Vec<f64>], points: usize, level: f64) -> Vec<(f64, 
     let tail = (1.0 - level) / 2.0;
     (0..points)
         .map(|i| {
-            let mut col: Vec<f64> =
-                values.iter().map(|v| v[i]).filter(|v| v.is_finite()).collect();
+            let mut col: Vec<f64> = values
+                .iter()
+                .map(|v| v[i])
+                .filter(|v| v.is_finite())
+                .collect();
             col.sort_by(f64::total_cmp);
-            (quantile_sorted(&col, tail), quantile_sorted(&col, 1.0 - tail))
+            (
+                quantile_sorted(&col, tail),
+                quantile_sorted(&col, 1.0 - tail),
+            )
         })
         .collect()
 }
@@ -181,15 +197,27 @@ mod tests {
 
     #[test]
     fn too_many_failures_is_an_error() {
-        let opts = BootstrapOptions { resamples: 10, ..Default::default() };
+        let opts = BootstrapOptions {
+            resamples: 10,
+            ..Default::default()
+        };
         let err = run("t", 5, &opts, |idx| (idx.len() > 5).then_some(1.0)).unwrap_err();
-        assert!(matches!(err, Error::BootstrapFailed { requested: 10, .. }), "{err}");
+        assert!(
+            matches!(err, Error::BootstrapFailed { requested: 10, .. }),
+            "{err}"
+        );
     }
 
     #[test]
     fn invalid_level_is_rejected() {
-        let opts = BootstrapOptions { level: 1.0, ..Default::default() };
-        assert!(matches!(run("t", 5, &opts, |_| Some(1.0)), Err(Error::InvalidOption { .. })));
+        let opts = BootstrapOptions {
+            level: 1.0,
+            ..Default::default()
+        };
+        assert!(matches!(
+            run("t", 5, &opts, |_| Some(1.0)),
+            Err(Error::InvalidOption { .. })
+        ));
     }
 
     #[test]

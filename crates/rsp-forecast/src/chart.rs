@@ -113,8 +113,10 @@ impl Chart {
             .collect();
         self.curve = xs.iter().map(|&x| (x, point.value(x))).collect();
         if !replicates.is_empty() {
-            let values: Vec<Vec<f64>> =
-                replicates.iter().map(|c| xs.iter().map(|&x| c.value(x)).collect()).collect();
+            let values: Vec<Vec<f64>> = replicates
+                .iter()
+                .map(|c| xs.iter().map(|&x| c.value(x)).collect())
+                .collect();
             self.band = xs
                 .iter()
                 .zip(bootstrap::band(&values, xs.len(), level))
@@ -126,7 +128,11 @@ impl Chart {
 
     /// Add a threshold line.
     pub fn threshold(mut self, value: f64, label: &str, kind: ThresholdKind) -> Self {
-        self.thresholds.push(Threshold { value, label: label.to_string(), kind });
+        self.thresholds.push(Threshold {
+            value,
+            label: label.to_string(),
+            kind,
+        });
         self
     }
 
@@ -134,12 +140,26 @@ impl Chart {
     pub fn render_svg(&self) -> Result<String> {
         let tx = |x: f64| map(self.x_scale, x);
         let ty = |y: f64| map(self.y_scale, y);
-        let pts: Vec<(f64, f64)> = self.points.iter().filter_map(|&(x, y)| Some((tx(x)?, ty(y)?))).collect();
-        let curve: Vec<(f64, f64)> = self.curve.iter().filter_map(|&(x, y)| Some((tx(x)?, ty(y)?))).collect();
-        let band: Vec<(f64, f64, f64)> =
-            self.band.iter().filter_map(|&(x, lo, hi)| Some((tx(x)?, ty(lo)?, ty(hi)?))).collect();
-        let lines: Vec<(f64, &Threshold)> =
-            self.thresholds.iter().filter_map(|t| Some((ty(t.value)?, t))).collect();
+        let pts: Vec<(f64, f64)> = self
+            .points
+            .iter()
+            .filter_map(|&(x, y)| Some((tx(x)?, ty(y)?)))
+            .collect();
+        let curve: Vec<(f64, f64)> = self
+            .curve
+            .iter()
+            .filter_map(|&(x, y)| Some((tx(x)?, ty(y)?)))
+            .collect();
+        let band: Vec<(f64, f64, f64)> = self
+            .band
+            .iter()
+            .filter_map(|&(x, lo, hi)| Some((tx(x)?, ty(lo)?, ty(hi)?)))
+            .collect();
+        let lines: Vec<(f64, &Threshold)> = self
+            .thresholds
+            .iter()
+            .filter_map(|t| Some((ty(t.value)?, t)))
+            .collect();
 
         let xr = extent(pts.iter().map(|p| p.0).chain(curve.iter().map(|p| p.0)));
         let yr = extent(
@@ -182,7 +202,10 @@ impl Chart {
                 let mut poly: Vec<(f64, f64)> = band.iter().map(|b| (b.0, b.2)).collect();
                 poly.extend(band.iter().rev().map(|b| (b.0, b.1)));
                 chart
-                    .draw_series(std::iter::once(Polygon::new(poly, band_color.mix(0.2).filled())))
+                    .draw_series(std::iter::once(Polygon::new(
+                        poly,
+                        band_color.mix(0.2).filled(),
+                    )))
                     .map_err(chart_err)?;
             }
             if curve.len() >= 2 {
@@ -191,7 +214,10 @@ impl Chart {
                     .map_err(chart_err)?;
             }
             chart
-                .draw_series(pts.iter().map(|&p| Circle::new(p, 3, BLACK.mix(0.7).filled())))
+                .draw_series(
+                    pts.iter()
+                        .map(|&p| Circle::new(p, 3, BLACK.mix(0.7).filled())),
+                )
                 .map_err(chart_err)?;
             for (y, t) in &lines {
                 let color = match t.kind {
@@ -201,7 +227,9 @@ impl Chart {
                 let style = color.stroke_width(2);
                 match t.kind {
                     ThresholdKind::Line => {
-                        chart.draw_series(LineSeries::new([(x0, *y), (x1, *y)], style)).map_err(chart_err)?;
+                        chart
+                            .draw_series(LineSeries::new([(x0, *y), (x1, *y)], style))
+                            .map_err(chart_err)?;
                     }
                     ThresholdKind::Alert => {
                         chart
@@ -211,7 +239,11 @@ impl Chart {
                 }
                 let pos = (x0 + 0.01 * (x1 - x0), *y + 0.015 * (y1 - y0));
                 chart
-                    .draw_series(std::iter::once(Text::new(t.label.clone(), pos, ("sans-serif", 13).into_font().color(&color))))
+                    .draw_series(std::iter::once(Text::new(
+                        t.label.clone(),
+                        pos,
+                        ("sans-serif", 13).into_font().color(&color),
+                    )))
                     .map_err(chart_err)?;
             }
             root.present().map_err(chart_err)?;
@@ -221,7 +253,9 @@ impl Chart {
 }
 
 fn chart_err<E: std::error::Error + Send + Sync + 'static>(e: E) -> Error {
-    Error::Chart { source: Box::new(e) }
+    Error::Chart {
+        source: Box::new(e),
+    }
 }
 
 fn map(scale: Scale, v: f64) -> Option<f64> {
@@ -251,7 +285,11 @@ fn extent(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
 
 fn pad(lo: f64, hi: f64) -> (f64, f64) {
     let w = hi - lo;
-    if w > 0.0 { (lo - 0.05 * w, hi + 0.05 * w) } else { (lo - 0.5 - 0.05 * lo.abs(), hi + 0.5 + 0.05 * hi.abs()) }
+    if w > 0.0 {
+        (lo - 0.05 * w, hi + 0.05 * w)
+    } else {
+        (lo - 0.5 - 0.05 * lo.abs(), hi + 0.5 + 0.05 * hi.abs())
+    }
 }
 
 #[cfg(test)]
@@ -261,8 +299,22 @@ mod tests {
 
     #[test]
     fn svg_has_points_curve_band_and_thresholds() {
-        let s = Sigmoid { floor: 0.25, ceiling: 0.9, midpoint: 22.0, slope: 1.5 };
-        let reps = [Sigmoid { midpoint: 21.8, ..s }, Sigmoid { midpoint: 22.2, ..s }];
+        let s = Sigmoid {
+            floor: 0.25,
+            ceiling: 0.9,
+            midpoint: 22.0,
+            slope: 1.5,
+        };
+        let reps = [
+            Sigmoid {
+                midpoint: 21.8,
+                ..s
+            },
+            Sigmoid {
+                midpoint: 22.2,
+                ..s
+            },
+        ];
         let mut chart = Chart::new("MMLU", "log10 FLOP", "score", Scale::Linear, Scale::Linear)
             .with_fit(&s, &reps, (19.0, 25.0), 50, 0.95)
             .threshold(0.8, "alert 0.80", ThresholdKind::Alert)

@@ -41,7 +41,12 @@ impl ChinchillaData {
         validate::not_constant("model size", params)?;
         validate::not_constant("tokens", tokens)?;
         validate::not_constant("loss", loss)?;
-        Ok(Self { data: LogData { ln_x: [ln_n, ln_d], ln_y: ln_l } })
+        Ok(Self {
+            data: LogData {
+                ln_x: [ln_n, ln_d],
+                ln_y: ln_l,
+            },
+        })
     }
 
     /// Like [`ChinchillaData::new`] with tokens derived from training compute
@@ -49,7 +54,11 @@ impl ChinchillaData {
     pub fn from_flops(params: &[f64], flops: &[f64], loss: &[f64]) -> Result<Self> {
         validate::same_len("model size", params.len(), "training FLOP", flops.len())?;
         validate::finite("training FLOP", flops)?;
-        let tokens: Vec<f64> = flops.iter().zip(params).map(|(c, n)| c / (6.0 * n)).collect();
+        let tokens: Vec<f64> = flops
+            .iter()
+            .zip(params)
+            .map(|(c, n)| c / (6.0 * n))
+            .collect();
         Self::new(params, &tokens, loss)
     }
 
@@ -61,7 +70,9 @@ impl ChinchillaData {
         let mut keep: Vec<usize> = order[..self.len().saturating_sub(k)].to_vec();
         keep.sort_unstable();
         validate::enough(MODEL, PARAMS + 1, keep.len())?;
-        Ok(Self { data: self.data.subset(&keep) })
+        Ok(Self {
+            data: self.data.subset(&keep),
+        })
     }
 
     /// Number of training runs.
@@ -77,7 +88,13 @@ impl ChinchillaData {
     /// (N, D, L) of every run, for charts and reports.
     pub fn points(&self) -> Vec<(f64, f64, f64)> {
         (0..self.len())
-            .map(|i| (self.data.ln_x[0][i].exp(), self.data.ln_x[1][i].exp(), self.data.ln_y[i].exp()))
+            .map(|i| {
+                (
+                    self.data.ln_x[0][i].exp(),
+                    self.data.ln_x[1][i].exp(),
+                    self.data.ln_y[i].exp(),
+                )
+            })
             .collect()
     }
 }
@@ -173,13 +190,22 @@ impl Default for ChinchillaOptions {
 impl ChinchillaOptions {
     fn validate(&self) -> Result<()> {
         if !(self.huber_delta > 0.0 && self.huber_delta.is_finite()) {
-            return Err(Error::InvalidOption { name: "huber_delta", reason: "must be positive and finite" });
+            return Err(Error::InvalidOption {
+                name: "huber_delta",
+                reason: "must be positive and finite",
+            });
         }
         if self.grid.is_empty() {
-            return Err(Error::InvalidOption { name: "grid", reason: "has no starting points" });
+            return Err(Error::InvalidOption {
+                name: "grid",
+                reason: "has no starting points",
+            });
         }
         if self.bootstrap_offsets.is_empty() {
-            return Err(Error::InvalidOption { name: "bootstrap_offsets", reason: "is empty" });
+            return Err(Error::InvalidOption {
+                name: "bootstrap_offsets",
+                reason: "is empty",
+            });
         }
         Ok(())
     }
@@ -220,7 +246,13 @@ pub struct Allocation {
 
 impl ChinchillaLaw {
     fn from_internal(p: &[f64]) -> Self {
-        Self { e: p[0].exp(), a: p[1].exp(), alpha: p[2], b: p[3].exp(), beta: p[4] }
+        Self {
+            e: p[0].exp(),
+            a: p[1].exp(),
+            alpha: p[2],
+            b: p[3].exp(),
+            beta: p[4],
+        }
     }
 
     fn internal(&self) -> [f64; 5] {
@@ -237,7 +269,10 @@ impl ChinchillaLaw {
     pub fn exponents(&self) -> Option<AllocationExponents> {
         (self.alpha > 0.0 && self.beta > 0.0).then(|| {
             let s = self.alpha + self.beta;
-            AllocationExponents { a: self.beta / s, b: self.alpha / s }
+            AllocationExponents {
+                a: self.beta / s,
+                b: self.alpha / s,
+            }
         })
     }
 
@@ -251,7 +286,10 @@ impl ChinchillaLaw {
         }
         let g = ((self.alpha * self.a) / (self.beta * self.b)).powf(1.0 / (self.alpha + self.beta));
         let c6 = flops / 6.0;
-        let out = Allocation { params: g * c6.powf(ex.a), tokens: c6.powf(ex.b) / g };
+        let out = Allocation {
+            params: g * c6.powf(ex.a),
+            tokens: c6.powf(ex.b) / g,
+        };
         (out.params.is_finite() && out.tokens.is_finite()).then_some(out)
     }
 }
@@ -270,22 +308,46 @@ pub struct ChinchillaFit {
 }
 
 fn config() -> Config {
-    Config { grad_tol: 1e-10, f_rel_tol: 1e-13, ..Config::default() }
+    Config {
+        grad_tol: 1e-10,
+        f_rel_tol: 1e-13,
+        ..Config::default()
+    }
 }
 
 /// Fit the law by L-BFGS from every start of `opts.grid`, in parallel.
 pub fn fit_chinchilla(data: &ChinchillaData, opts: &ChinchillaOptions) -> Result<ChinchillaFit> {
     opts.validate()?;
     let starts = opts.grid.starts();
-    let obj = HuberObjective { data: &data.data, delta: opts.huber_delta };
-    let best = lbfgs::best_of(&obj, &starts, &config(), true)
-        .ok_or(Error::NoOptimum { model: MODEL, starts: starts.len() })?;
+    let obj = HuberObjective {
+        data: &data.data,
+        delta: opts.huber_delta,
+    };
+    let best = lbfgs::best_of(&obj, &starts, &config(), true).ok_or(Error::NoOptimum {
+        model: MODEL,
+        starts: starts.len(),
+    })?;
     let law = ChinchillaLaw::from_internal(&best.min.x);
-    if ![law.e, law.a, law.b].iter().all(|v| v.is_finite() && *v > 0.0) {
-        return Err(Error::NoOptimum { model: MODEL, starts: starts.len() });
+    if ![law.e, law.a, law.b]
+        .iter()
+        .all(|v| v.is_finite() && *v > 0.0)
+    {
+        return Err(Error::NoOptimum {
+            model: MODEL,
+            starts: starts.len(),
+        });
     }
-    let quality = FitQuality::new(&data.data.ln_y, obj.residuals(&best.min.x), Some(best.min.f));
-    Ok(ChinchillaFit { law, quality, starts: starts.len(), converged: best.converged })
+    let quality = FitQuality::new(
+        &data.data.ln_y,
+        obj.residuals(&best.min.x),
+        Some(best.min.f),
+    );
+    Ok(ChinchillaFit {
+        law,
+        quality,
+        starts: starts.len(),
+        converged: best.converged,
+    })
 }
 
 /// Bootstrap uncertainty of a Chinchilla fit.
@@ -326,7 +388,15 @@ pub fn bootstrap_chinchilla(
     let starts: Vec<Vec<f64>> = opts
         .bootstrap_offsets
         .iter()
-        .map(|o| vec![base[0] + o[2], base[1] + o[0], base[2] + o[3], base[3] + o[1], base[4] + o[4]])
+        .map(|o| {
+            vec![
+                base[0] + o[2],
+                base[1] + o[0],
+                base[2] + o[3],
+                base[3] + o[1],
+                base[4] + o[4],
+            ]
+        })
         .collect();
     let cfg = config();
     let (reps, summary) = bootstrap::run(MODEL, data.len(), boot, |idx| {
@@ -334,7 +404,10 @@ pub fn bootstrap_chinchilla(
         if !sub.identifiable() {
             return None;
         }
-        let obj = HuberObjective { data: &sub, delta: opts.huber_delta };
+        let obj = HuberObjective {
+            data: &sub,
+            delta: opts.huber_delta,
+        };
         let best = lbfgs::best_of(&obj, &starts, &cfg, false)?;
         let law = ChinchillaLaw::from_internal(&best.min.x);
         let ok = law.exponents().is_some() && [law.e, law.a, law.b].iter().all(|v| v.is_finite());
@@ -365,9 +438,17 @@ pub fn bootstrap_chinchilla(
 impl ChinchillaUncertainty {
     /// Compute-optimal N and D at `flops` with bootstrap intervals; `None`
     /// if the full-data law has no optimum (non-positive exponents).
-    pub fn compute_optimal(&self, point: &ChinchillaLaw, flops: f64) -> Option<(Estimate, Estimate)> {
+    pub fn compute_optimal(
+        &self,
+        point: &ChinchillaLaw,
+        flops: f64,
+    ) -> Option<(Estimate, Estimate)> {
         let at = point.compute_optimal(flops)?;
-        let reps: Vec<Allocation> = self.replicates.iter().filter_map(|l| l.compute_optimal(flops)).collect();
+        let reps: Vec<Allocation> = self
+            .replicates
+            .iter()
+            .filter_map(|l| l.compute_optimal(flops))
+            .collect();
         let level = self.summary.level;
         Some((
             bootstrap::estimate(at.params, reps.iter().map(|a| a.params).collect(), level),
@@ -380,7 +461,13 @@ impl ChinchillaUncertainty {
 mod tests {
     use super::*;
 
-    const LAW: ChinchillaLaw = ChinchillaLaw { e: 1.8, a: 480.0, b: 2100.0, alpha: 0.35, beta: 0.37 };
+    const LAW: ChinchillaLaw = ChinchillaLaw {
+        e: 1.8,
+        a: 480.0,
+        b: 2100.0,
+        alpha: 0.35,
+        beta: 0.37,
+    };
 
     #[test]
     fn compute_optimal_minimises_loss_on_the_budget() {
@@ -409,18 +496,49 @@ mod tests {
         let d = [1e9, 3e9, 2e9, 5e9, 4e9, 9e9];
         let l = [3.0, 2.9, 2.8, 2.7, 2.6, 2.5];
         assert!(ChinchillaData::new(&n, &d, &l).is_ok());
-        assert!(matches!(ChinchillaData::new(&n[..5], &d[..5], &l[..5]), Err(Error::TooFewPoints { needed: 6, .. })));
-        assert!(matches!(ChinchillaData::new(&n, &d, &[2.0; 6]), Err(Error::Constant { what: "loss", .. })));
-        assert!(matches!(ChinchillaData::new(&[1e8; 6], &d, &l), Err(Error::Constant { what: "model size", .. })));
+        assert!(matches!(
+            ChinchillaData::new(&n[..5], &d[..5], &l[..5]),
+            Err(Error::TooFewPoints { needed: 6, .. })
+        ));
+        assert!(matches!(
+            ChinchillaData::new(&n, &d, &[2.0; 6]),
+            Err(Error::Constant { what: "loss", .. })
+        ));
+        assert!(matches!(
+            ChinchillaData::new(&[1e8; 6], &d, &l),
+            Err(Error::Constant {
+                what: "model size",
+                ..
+            })
+        ));
         let mut bad = l;
         bad[2] = 0.0;
-        assert!(matches!(ChinchillaData::new(&n, &d, &bad), Err(Error::NonPositive { what: "loss", index: 2, .. })));
+        assert!(matches!(
+            ChinchillaData::new(&n, &d, &bad),
+            Err(Error::NonPositive {
+                what: "loss",
+                index: 2,
+                ..
+            })
+        ));
         bad[2] = f64::NAN;
-        assert!(matches!(ChinchillaData::new(&n, &d, &bad), Err(Error::NonFinite { index: 2, .. })));
-        assert!(matches!(ChinchillaData::new(&n, &d[..4], &l), Err(Error::LengthMismatch { .. })));
-        let opts = ChinchillaOptions { huber_delta: 0.0, ..Default::default() };
+        assert!(matches!(
+            ChinchillaData::new(&n, &d, &bad),
+            Err(Error::NonFinite { index: 2, .. })
+        ));
+        assert!(matches!(
+            ChinchillaData::new(&n, &d[..4], &l),
+            Err(Error::LengthMismatch { .. })
+        ));
+        let opts = ChinchillaOptions {
+            huber_delta: 0.0,
+            ..Default::default()
+        };
         let data = ChinchillaData::new(&n, &d, &l).unwrap();
-        assert!(matches!(fit_chinchilla(&data, &opts), Err(Error::InvalidOption { .. })));
+        assert!(matches!(
+            fit_chinchilla(&data, &opts),
+            Err(Error::InvalidOption { .. })
+        ));
     }
 
     #[test]
@@ -428,8 +546,15 @@ mod tests {
         let n = [1e8, 2e8, 4e8, 8e8, 1.6e9, 3.2e9, 6.4e9];
         let d = [1e9, 3e9, 2e9, 5e9, 4e9, 9e9, 8e9];
         let l = [3.0, 4.0, 2.8, 2.7, 5.0, 2.5, 2.4];
-        let data = ChinchillaData::new(&n, &d, &l).unwrap().drop_highest_losses(1).unwrap();
-        let losses: Vec<f64> = data.points().iter().map(|p| (p.2 * 1e9).round() / 1e9).collect();
+        let data = ChinchillaData::new(&n, &d, &l)
+            .unwrap()
+            .drop_highest_losses(1)
+            .unwrap();
+        let losses: Vec<f64> = data
+            .points()
+            .iter()
+            .map(|p| (p.2 * 1e9).round() / 1e9)
+            .collect();
         assert_eq!(losses, vec![3.0, 4.0, 2.8, 2.7, 2.5, 2.4]);
         assert!(data.drop_highest_losses(1).is_err());
     }

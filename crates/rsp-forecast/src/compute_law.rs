@@ -35,12 +35,21 @@ impl ComputeLawData {
         let ln_l = validate::positive_logs("loss", loss)?;
         validate::not_constant("compute", compute)?;
         validate::not_constant("loss", loss)?;
-        Ok(Self { data: LogData { ln_x: [ln_c], ln_y: ln_l } })
+        Ok(Self {
+            data: LogData {
+                ln_x: [ln_c],
+                ln_y: ln_l,
+            },
+        })
     }
 
     /// (compute, loss) pairs.
     pub fn points(&self) -> Vec<(f64, f64)> {
-        self.data.ln_x[0].iter().zip(&self.data.ln_y).map(|(c, l)| (c.exp(), l.exp())).collect()
+        self.data.ln_x[0]
+            .iter()
+            .zip(&self.data.ln_y)
+            .map(|(c, l)| (c.exp(), l.exp()))
+            .collect()
     }
 }
 
@@ -70,7 +79,11 @@ pub struct ComputeLaw {
 
 impl ComputeLaw {
     fn from_internal(p: &[f64]) -> Self {
-        Self { e: p[0].exp(), a: p[1].exp(), alpha: p[2] }
+        Self {
+            e: p[0].exp(),
+            a: p[1].exp(),
+            alpha: p[2],
+        }
     }
 }
 
@@ -90,7 +103,11 @@ impl Curve for ComputeLaw {
             };
         }
         let c = ((threshold - self.e) / self.a).powf(-1.0 / self.alpha);
-        if c.is_finite() { Crossing::At(c) } else { Crossing::Never }
+        if c.is_finite() {
+            Crossing::At(c)
+        } else {
+            Crossing::Never
+        }
     }
 }
 
@@ -120,14 +137,21 @@ fn grid() -> Vec<Vec<f64>> {
 }
 
 fn config() -> Config {
-    Config { grad_tol: 1e-10, f_rel_tol: 1e-13, ..Config::default() }
+    Config {
+        grad_tol: 1e-10,
+        f_rel_tol: 1e-13,
+        ..Config::default()
+    }
 }
 
 fn check(opts: &ComputeLawOptions) -> Result<()> {
     if opts.huber_delta > 0.0 && opts.huber_delta.is_finite() {
         Ok(())
     } else {
-        Err(Error::InvalidOption { name: "huber_delta", reason: "must be positive and finite" })
+        Err(Error::InvalidOption {
+            name: "huber_delta",
+            reason: "must be positive and finite",
+        })
     }
 }
 
@@ -135,15 +159,32 @@ fn check(opts: &ComputeLawOptions) -> Result<()> {
 pub fn fit_compute_law(data: &ComputeLawData, opts: &ComputeLawOptions) -> Result<ComputeLawFit> {
     check(opts)?;
     let starts = grid();
-    let obj = HuberObjective { data: &data.data, delta: opts.huber_delta };
-    let best = lbfgs::best_of(&obj, &starts, &config(), true)
-        .ok_or(Error::NoOptimum { model: MODEL, starts: starts.len() })?;
+    let obj = HuberObjective {
+        data: &data.data,
+        delta: opts.huber_delta,
+    };
+    let best = lbfgs::best_of(&obj, &starts, &config(), true).ok_or(Error::NoOptimum {
+        model: MODEL,
+        starts: starts.len(),
+    })?;
     let law = ComputeLaw::from_internal(&best.min.x);
     if !(law.e.is_finite() && law.a.is_finite()) {
-        return Err(Error::NoOptimum { model: MODEL, starts: starts.len() });
+        return Err(Error::NoOptimum {
+            model: MODEL,
+            starts: starts.len(),
+        });
     }
-    let quality = FitQuality::new(&data.data.ln_y, obj.residuals(&best.min.x), Some(best.min.f));
-    Ok(ComputeLawFit { law, quality, starts: starts.len(), converged: best.converged })
+    let quality = FitQuality::new(
+        &data.data.ln_y,
+        obj.residuals(&best.min.x),
+        Some(best.min.f),
+    );
+    Ok(ComputeLawFit {
+        law,
+        quality,
+        starts: starts.len(),
+        converged: best.converged,
+    })
 }
 
 /// Bootstrap uncertainty of a compute law.
@@ -181,7 +222,10 @@ pub fn bootstrap_compute_law(
         if !sub.identifiable() {
             return None;
         }
-        let obj = HuberObjective { data: &sub, delta: opts.huber_delta };
+        let obj = HuberObjective {
+            data: &sub,
+            delta: opts.huber_delta,
+        };
         let best = lbfgs::best_of(&obj, &starts, &cfg, false)?;
         let law = ComputeLaw::from_internal(&best.min.x);
         (law.e.is_finite() && law.a.is_finite()).then_some(law)
@@ -200,13 +244,21 @@ pub fn bootstrap_compute_law(
 mod tests {
     use super::*;
 
-    const LAW: ComputeLaw = ComputeLaw { e: 1.7, a: 30.0, alpha: 0.07 };
+    const LAW: ComputeLaw = ComputeLaw {
+        e: 1.7,
+        a: 30.0,
+        alpha: 0.07,
+    };
 
     #[test]
     fn noiseless_law_is_recovered_and_crossing_inverts_it() {
         let c: Vec<f64> = (0..12).map(|i| 1e18 * 4f64.powi(i)).collect();
         let l: Vec<f64> = c.iter().map(|&c| LAW.value(c)).collect();
-        let fit = fit_compute_law(&ComputeLawData::new(&c, &l).unwrap(), &ComputeLawOptions::default()).unwrap();
+        let fit = fit_compute_law(
+            &ComputeLawData::new(&c, &l).unwrap(),
+            &ComputeLawOptions::default(),
+        )
+        .unwrap();
         assert!((fit.law.alpha - 0.07).abs() < 1e-4, "{:?}", fit.law);
         assert!((fit.law.e - 1.7).abs() < 1e-3, "{:?}", fit.law);
         match LAW.crossing(LAW.value(1e24)) {
@@ -218,8 +270,17 @@ mod tests {
 
     #[test]
     fn bad_inputs_are_errors() {
-        assert!(matches!(ComputeLawData::new(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]), Err(Error::TooFewPoints { .. })));
-        assert!(matches!(ComputeLawData::new(&[1.0, 2.0, 0.0, 4.0], &[3.0; 4]), Err(Error::NonPositive { .. })));
-        assert!(matches!(ComputeLawData::new(&[1.0, 2.0, 3.0, 4.0], &[3.0; 4]), Err(Error::Constant { .. })));
+        assert!(matches!(
+            ComputeLawData::new(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]),
+            Err(Error::TooFewPoints { .. })
+        ));
+        assert!(matches!(
+            ComputeLawData::new(&[1.0, 2.0, 0.0, 4.0], &[3.0; 4]),
+            Err(Error::NonPositive { .. })
+        ));
+        assert!(matches!(
+            ComputeLawData::new(&[1.0, 2.0, 3.0, 4.0], &[3.0; 4]),
+            Err(Error::Constant { .. })
+        ));
     }
 }

@@ -99,13 +99,22 @@ pub fn forecast_crossing<C: Curve>(
     level: f64,
 ) -> Result<CrossingForecast> {
     if !threshold.is_finite() {
-        return Err(Error::InvalidOption { name: "threshold", reason: "must be finite" });
+        return Err(Error::InvalidOption {
+            name: "threshold",
+            reason: "must be finite",
+        });
     }
     if horizon.is_some_and(|h| !h.is_finite()) {
-        return Err(Error::InvalidOption { name: "horizon", reason: "must be finite" });
+        return Err(Error::InvalidOption {
+            name: "horizon",
+            reason: "must be finite",
+        });
     }
     if !(level > 0.0 && level < 1.0) {
-        return Err(Error::InvalidOption { name: "level", reason: "must be in (0, 1)" });
+        return Err(Error::InvalidOption {
+            name: "level",
+            reason: "must be in (0, 1)",
+        });
     }
     let outcome = match point.crossing(threshold) {
         Crossing::Always => CrossingOutcome::AlreadyReached,
@@ -127,11 +136,23 @@ pub fn forecast_crossing<C: Curve>(
         (Some(reps[lo]), Some(reps[hi.min(n - 1)]))
     };
     let frac = |f: &dyn Fn(&Crossing) -> bool| {
-        if n == 0 { 0.0 } else { reps.iter().filter(|c| f(c)).count() as f64 / n as f64 }
+        if n == 0 {
+            0.0
+        } else {
+            reps.iter().filter(|c| f(c)).count() as f64 / n as f64
+        }
     };
     let never_fraction = frac(&|c| matches!(c, Crossing::Never));
     let within_horizon_fraction = horizon.map(|h| frac(&|c| c.key() <= h));
-    Ok(CrossingForecast { threshold, outcome, lower, upper, level, never_fraction, within_horizon_fraction })
+    Ok(CrossingForecast {
+        threshold,
+        outcome,
+        lower,
+        upper,
+        level,
+        never_fraction,
+        within_horizon_fraction,
+    })
 }
 
 #[cfg(test)]
@@ -157,11 +178,21 @@ mod tests {
 
     #[test]
     fn outcomes_are_explicit() {
-        let f = |t, h| forecast_crossing(&Ramp(0.0), &[], t, h, 0.95).unwrap().outcome;
+        let f = |t, h| {
+            forecast_crossing(&Ramp(0.0), &[], t, h, 0.95)
+                .unwrap()
+                .outcome
+        };
         assert_eq!(f(-1.0, None), CrossingOutcome::AlreadyReached);
         assert_eq!(f(2.0, None), CrossingOutcome::NeverReached);
         assert_eq!(f(0.5, None), CrossingOutcome::Reached { x: 0.5 });
-        assert_eq!(f(0.5, Some(0.4)), CrossingOutcome::NotReachedWithinHorizon { x: 0.5, horizon: 0.4 });
+        assert_eq!(
+            f(0.5, Some(0.4)),
+            CrossingOutcome::NotReachedWithinHorizon {
+                x: 0.5,
+                horizon: 0.4
+            }
+        );
         assert!(forecast_crossing(&Ramp(0.0), &[], f64::NAN, None, 0.95).is_err());
     }
 
@@ -174,7 +205,11 @@ mod tests {
                 0.0
             }
             fn crossing(&self, t: f64) -> Crossing {
-                if t > self.1 { Crossing::Never } else { Crossing::At(self.0 + t) }
+                if t > self.1 {
+                    Crossing::Never
+                } else {
+                    Crossing::At(self.0 + t)
+                }
             }
         }
         let mut reps: Vec<Capped> = (0..90).map(|i| Capped(f64::from(i) / 100.0, 1.0)).collect();
@@ -182,7 +217,11 @@ mod tests {
         let fc = forecast_crossing(&Capped(0.4, 1.0), &reps, 0.5, Some(1.2), 0.95).unwrap();
         assert_eq!(fc.upper, Some(Crossing::Never));
         // Order statistics rounded outwards: index ⌊0.025·99⌋ = 2 → 0.52.
-        assert!(matches!(fc.lower, Some(Crossing::At(x)) if (x - 0.52).abs() < 1e-12), "{:?}", fc.lower);
+        assert!(
+            matches!(fc.lower, Some(Crossing::At(x)) if (x - 0.52).abs() < 1e-12),
+            "{:?}",
+            fc.lower
+        );
         assert!((fc.never_fraction - 0.1).abs() < 1e-12);
         assert!((fc.within_horizon_fraction.unwrap() - 0.71).abs() < 1e-12);
     }

@@ -39,7 +39,12 @@ pub(crate) struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Self { memory: 10, max_iters: 1000, grad_tol: 1e-9, f_rel_tol: 1e-13 }
+        Self {
+            memory: 10,
+            max_iters: 1000,
+            grad_tol: 1e-9,
+            f_rel_tol: 1e-13,
+        }
     }
 }
 
@@ -90,14 +95,23 @@ pub(crate) fn minimize<O: Objective + ?Sized>(obj: &O, x0: &[f64], cfg: &Config)
     let mut f = obj.value_grad(&x, &mut g);
     let mut evals = 1;
     if !f.is_finite() || !all_finite(&g) {
-        return Minimum { x, f: f64::INFINITY, status: Status::NonFiniteStart, evaluations: evals };
+        return Minimum {
+            x,
+            f: f64::INFINITY,
+            status: Status::NonFiniteStart,
+            evaluations: evals,
+        };
     }
     let mut s_hist: VecDeque<Vec<f64>> = VecDeque::with_capacity(cfg.memory);
     let mut y_hist: VecDeque<Vec<f64>> = VecDeque::with_capacity(cfg.memory);
     let mut rho: VecDeque<f64> = VecDeque::with_capacity(cfg.memory);
     let mut alpha_buf = vec![0.0; cfg.memory];
     let mut d = vec![0.0; n];
-    let mut ls = LineSearch { xn: vec![0.0; n], gn: vec![0.0; n], evals: 0 };
+    let mut ls = LineSearch {
+        xn: vec![0.0; n],
+        gn: vec![0.0; n],
+        evals: 0,
+    };
     let mut status = Status::MaxIterations;
 
     for _ in 0..cfg.max_iters {
@@ -132,7 +146,7 @@ pub(crate) fn minimize<O: Objective + ?Sized>(obj: &O, x0: &[f64], cfg: &Config)
         }
         let mut dg = dot(&d, &g);
         let mut fresh = m == 0;
-        if fresh || !(dg < 0.0) || !dg.is_finite() {
+        if fresh || dg.is_nan() || dg >= 0.0 || dg.is_infinite() {
             // Steepest descent, scaled so the unit step moves no parameter by
             // more than one: without curvature information the raw gradient
             // has no meaningful length, and huge gradients would overflow dᵀg.
@@ -181,7 +195,12 @@ pub(crate) fn minimize<O: Objective + ?Sized>(obj: &O, x0: &[f64], cfg: &Config)
             break;
         }
     }
-    Minimum { x, f, status, evaluations: evals }
+    Minimum {
+        x,
+        f,
+        status,
+        evaluations: evals,
+    }
 }
 
 /// The best of several runs, and how many of them converged.
@@ -246,7 +265,11 @@ impl LineSearch {
         if f.is_finite() && dg.is_finite() && all_finite(&self.gn) {
             Probe { a, f, dg }
         } else {
-            Probe { a, f: f64::INFINITY, dg: f64::NAN }
+            Probe {
+                a,
+                f: f64::INFINITY,
+                dg: f64::NAN,
+            }
         }
     }
 
@@ -261,7 +284,11 @@ impl LineSearch {
         dg0: f64,
         step0: f64,
     ) -> Option<(f64, f64)> {
-        let origin = Probe { a: 0.0, f: f0, dg: dg0 };
+        let origin = Probe {
+            a: 0.0,
+            f: f0,
+            dg: dg0,
+        };
         let mut prev = origin;
         let mut a = step0;
         for i in 0..MAX_BRACKET {
@@ -299,7 +326,11 @@ impl LineSearch {
             if width <= 1e-15 * lo.a.abs().max(1e-300) {
                 break;
             }
-            let (left, right) = if lo.a < hi.a { (lo.a, hi.a) } else { (hi.a, lo.a) };
+            let (left, right) = if lo.a < hi.a {
+                (lo.a, hi.a)
+            } else {
+                (hi.a, lo.a)
+            };
             let guard = 0.1 * width;
             let mut t = cubic_min(lo, hi).unwrap_or(0.5 * (lo.a + hi.a));
             if !(t > left + guard && t < right - guard) {
@@ -367,7 +398,11 @@ mod tests {
     fn rosenbrock_converges_to_one_one() {
         let m = minimize(&Rosenbrock, &[-1.2, 1.0], &Config::default());
         assert!(m.status.converged(), "{:?}", m.status);
-        assert!((m.x[0] - 1.0).abs() < 1e-6 && (m.x[1] - 1.0).abs() < 1e-6, "{:?}", m.x);
+        assert!(
+            (m.x[0] - 1.0).abs() < 1e-6 && (m.x[1] - 1.0).abs() < 1e-6,
+            "{:?}",
+            m.x
+        );
         assert!(m.evaluations < 200, "{}", m.evaluations);
     }
 

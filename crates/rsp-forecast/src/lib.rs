@@ -38,6 +38,8 @@
 //!   [`Chart::render_svg`] (SVG text out), everything is a computation on
 //!   slices; the caller owns files, seeds and thread pools.
 #![deny(missing_docs)]
+// Unit tests may unwrap: a failed unwrap is a failed test. Library code may not.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod bootstrap;
 mod chart;
@@ -54,23 +56,24 @@ mod trend;
 mod validate;
 
 pub use bootstrap::{BootstrapOptions, BootstrapSummary, Estimate};
-pub use chinchilla::{
-    Allocation, AllocationExponents, ChinchillaData, ChinchillaFit, ChinchillaLaw, ChinchillaOptions,
-    ChinchillaUncertainty, StartGrid, bootstrap_chinchilla, fit_chinchilla,
-};
-pub use error::{Error, Result};
-pub use quality::FitQuality;
-pub use table::Table;
-pub use crossing::{Crossing, CrossingForecast, CrossingOutcome, Curve, forecast_crossing};
-pub use trend::{
-    DuplicateDates, TrendFit, TrendLine, TrendOptions, TrendUncertainty, bootstrap_trend, date_to_x,
-    fit_trend, frontier, x_to_date,
-};
 pub use chart::{Chart, Scale, Threshold, ThresholdKind};
+pub use chinchilla::{
+    Allocation, AllocationExponents, ChinchillaData, ChinchillaFit, ChinchillaLaw,
+    ChinchillaOptions, ChinchillaUncertainty, StartGrid, bootstrap_chinchilla, fit_chinchilla,
+};
 pub use compute_law::{
     ComputeLaw, ComputeLawData, ComputeLawFit, ComputeLawOptions, ComputeLawUncertainty,
     bootstrap_compute_law, fit_compute_law,
 };
+pub use crossing::{Crossing, CrossingForecast, CrossingOutcome, Curve, forecast_crossing};
+pub use error::{Error, Result};
+pub use quality::FitQuality;
 pub use sigmoid::{
-    Sigmoid, SigmoidData, SigmoidFit, SigmoidOptions, SigmoidUncertainty, bootstrap_sigmoid, fit_sigmoid,
+    Sigmoid, SigmoidData, SigmoidFit, SigmoidOptions, SigmoidUncertainty, bootstrap_sigmoid,
+    fit_sigmoid,
+};
+pub use table::Table;
+pub use trend::{
+    DuplicateDates, TrendFit, TrendLine, TrendOptions, TrendUncertainty, bootstrap_trend,
+    date_to_x, fit_trend, frontier, x_to_date,
 };

@@ -68,7 +68,8 @@ impl<const K: usize> HuberObjective<'_, K> {
     pub fn residuals(&self, p: &[f64]) -> Vec<f64> {
         (0..self.data.len())
             .map(|i| {
-                predict_ln::<K>(p, std::array::from_fn(|k| self.data.ln_x[k][i])) - self.data.ln_y[i]
+                predict_ln::<K>(p, std::array::from_fn(|k| self.data.ln_x[k][i]))
+                    - self.data.ln_y[i]
             })
             .collect()
     }
@@ -86,11 +87,13 @@ impl<const K: usize> Objective for HuberObjective<'_, K> {
                 t[k] = p[1 + 2 * k] - p[2 + 2 * k] * self.data.ln_x[k][i];
                 m = m.max(t[k]);
             }
-            let w0 = (e - m).exp();
+            // The largest term's weight is exactly 1: skipping its exp saves
+            // a third of the transcendental calls of the two-term law.
+            let w0 = if e == m { 1.0 } else { (e - m).exp() };
             let mut w = [0.0; K];
             let mut s = w0;
             for k in 0..K {
-                w[k] = (t[k] - m).exp();
+                w[k] = if t[k] == m { 1.0 } else { (t[k] - m).exp() };
                 s += w[k];
             }
             let r = m + s.ln() - y;
@@ -134,7 +137,11 @@ mod tests {
                 let mut scratch = [0.0; 5];
                 let fd = (obj.value_grad(&pp, &mut scratch) - obj.value_grad(&pm, &mut scratch))
                     / (2.0 * h);
-                assert!((fd - g[j]).abs() <= 1e-6 * (1.0 + fd.abs()), "j={j} fd={fd} g={}", g[j]);
+                assert!(
+                    (fd - g[j]).abs() <= 1e-6 * (1.0 + fd.abs()),
+                    "j={j} fd={fd} g={}",
+                    g[j]
+                );
             }
         }
     }

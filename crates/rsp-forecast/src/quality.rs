@@ -44,12 +44,20 @@ impl FitQuality {
 /// Huber loss with threshold `delta`.
 pub(crate) fn huber(r: f64, delta: f64) -> f64 {
     let a = r.abs();
-    if a <= delta { 0.5 * r * r } else { delta * (a - 0.5 * delta) }
+    if a <= delta {
+        0.5 * r * r
+    } else {
+        delta * (a - 0.5 * delta)
+    }
 }
 
 /// Derivative of [`huber`].
 pub(crate) fn huber_grad(r: f64, delta: f64) -> f64 {
-    if r.abs() <= delta { r } else { delta * r.signum() }
+    if r.abs() <= delta {
+        r
+    } else {
+        delta * r.signum()
+    }
 }
 
 #[cfg(test)]

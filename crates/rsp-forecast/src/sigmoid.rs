@@ -42,7 +42,10 @@ impl SigmoidData {
         validate::finite("score", score)?;
         validate::not_constant("x", x)?;
         validate::not_constant("score", score)?;
-        Ok(Self { x: x.to_vec(), y: score.to_vec() })
+        Ok(Self {
+            x: x.to_vec(),
+            y: score.to_vec(),
+        })
     }
 
     /// Take x = log10(compute); compute must be positive.
@@ -60,7 +63,10 @@ impl SigmoidData {
     }
 
     fn subset(&self, idx: &[usize]) -> Self {
-        Self { x: idx.iter().map(|&i| self.x[i]).collect(), y: idx.iter().map(|&i| self.y[i]).collect() }
+        Self {
+            x: idx.iter().map(|&i| self.x[i]).collect(),
+            y: idx.iter().map(|&i| self.y[i]).collect(),
+        }
     }
 }
 
@@ -80,7 +86,12 @@ pub struct SigmoidOptions {
 
 impl Default for SigmoidOptions {
     fn default() -> Self {
-        Self { floor: (0.0, 1.0), ceiling: (0.0, 1.0), slope: (1e-3, 20.0), midpoint: None }
+        Self {
+            floor: (0.0, 1.0),
+            ceiling: (0.0, 1.0),
+            slope: (1e-3, 20.0),
+            midpoint: None,
+        }
     }
 }
 
@@ -98,7 +109,11 @@ pub struct Sigmoid {
 }
 
 fn logistic(z: f64) -> f64 {
-    if z >= 0.0 { 1.0 / (1.0 + (-z).exp()) } else { z.exp() / (1.0 + z.exp()) }
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        z.exp() / (1.0 + z.exp())
+    }
 }
 
 impl Curve for Sigmoid {
@@ -127,14 +142,14 @@ impl Curve for Sigmoid {
 struct Boxed([(f64, f64); 4]);
 
 impl Boxed {
-    fn to_params(&self, u: &[f64]) -> [f64; 4] {
+    fn params(self, u: &[f64]) -> [f64; 4] {
         std::array::from_fn(|j| {
             let (lo, hi) = self.0[j];
             lo + (hi - lo) * logistic(u[j])
         })
     }
 
-    fn to_u(&self, p: [f64; 4]) -> Vec<f64> {
+    fn unbounded(self, p: [f64; 4]) -> Vec<f64> {
         (0..4)
             .map(|j| {
                 let (lo, hi) = self.0[j];
@@ -152,7 +167,7 @@ struct LeastSquares<'a> {
 
 impl Objective for LeastSquares<'_> {
     fn value_grad(&self, u: &[f64], g: &mut [f64]) -> f64 {
-        let [fl, ce, mid, k] = self.bounds.to_params(u);
+        let [fl, ce, mid, k] = self.bounds.params(u);
         let mut gp = [0.0; 4];
         let mut f = 0.0;
         for (&x, &y) in self.data.x.iter().zip(&self.data.y) {
@@ -188,29 +203,53 @@ pub struct SigmoidFit {
 }
 
 fn bounds(data: &SigmoidData, opts: &SigmoidOptions) -> Result<Boxed> {
-    let (xmin, xmax) = data.x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+    let (xmin, xmax) = data
+        .x
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
     let span = xmax - xmin;
     let mid = opts.midpoint.unwrap_or((xmin - span, xmax + span));
     let all = [opts.floor, opts.ceiling, mid, opts.slope];
-    if all.iter().any(|(lo, hi)| !(lo.is_finite() && hi.is_finite() && lo < hi)) {
-        return Err(Error::InvalidOption { name: "bounds", reason: "each bound must be finite with lower < upper" });
+    if all
+        .iter()
+        .any(|(lo, hi)| !(lo.is_finite() && hi.is_finite() && lo < hi))
+    {
+        return Err(Error::InvalidOption {
+            name: "bounds",
+            reason: "each bound must be finite with lower < upper",
+        });
     }
     if opts.slope.0 <= 0.0 {
-        return Err(Error::InvalidOption { name: "slope", reason: "lower bound must be positive" });
+        return Err(Error::InvalidOption {
+            name: "slope",
+            reason: "lower bound must be positive",
+        });
     }
     Ok(Boxed(all))
 }
 
 fn grid(data: &SigmoidData, b: &Boxed) -> Vec<Vec<f64>> {
-    let (ymin, ymax) = data.y.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, c), &y| (a.min(y), c.max(y)));
-    let (xmin, xmax) = data.x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, c), &x| (a.min(x), c.max(x)));
+    let (ymin, ymax) = data
+        .y
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, c), &y| {
+            (a.min(y), c.max(y))
+        });
+    let (xmin, xmax) = data
+        .x
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, c), &x| {
+            (a.min(x), c.max(x))
+        });
     let span = xmax - xmin;
     let mut out = Vec::new();
     for (fl, ce) in [(ymin, ymax), (b.0[0].0, b.0[1].1), (ymax, ymin)] {
         for q in [0.25, 0.5, 0.75, 1.25] {
             // Slopes that make the rise take the whole span, a quarter, a 16th.
             for k in [4.0, 16.0, 64.0] {
-                out.push(b.to_u([fl, ce, xmin + q * span, k / span]));
+                out.push(b.unbounded([fl, ce, xmin + q * span, k / span]));
             }
         }
     }
@@ -220,17 +259,33 @@ fn grid(data: &SigmoidData, b: &Boxed) -> Vec<Vec<f64>> {
 fn best(data: &SigmoidData, b: Boxed, starts: &[Vec<f64>]) -> Option<(Sigmoid, f64, usize)> {
     let obj = LeastSquares { data, bounds: b };
     let best = lbfgs::best_of(&obj, starts, &Config::default(), false)?;
-    let [floor, ceiling, midpoint, slope] = b.to_params(&best.min.x);
-    Some((Sigmoid { floor, ceiling, midpoint, slope }, best.min.f, best.converged))
+    let [floor, ceiling, midpoint, slope] = b.params(&best.min.x);
+    Some((
+        Sigmoid {
+            floor,
+            ceiling,
+            midpoint,
+            slope,
+        },
+        best.min.f,
+        best.converged,
+    ))
 }
 
 /// Fit the sigmoid by bounded least squares.
 pub fn fit_sigmoid(data: &SigmoidData, opts: &SigmoidOptions) -> Result<SigmoidFit> {
     let b = bounds(data, opts)?;
     let starts = grid(data, &b);
-    let (curve, _, converged) =
-        best(data, b, &starts).ok_or(Error::NoOptimum { model: MODEL, starts: starts.len() })?;
-    let residuals = data.x.iter().zip(&data.y).map(|(&x, &y)| curve.value(x) - y).collect();
+    let (curve, _, converged) = best(data, b, &starts).ok_or(Error::NoOptimum {
+        model: MODEL,
+        starts: starts.len(),
+    })?;
+    let residuals = data
+        .x
+        .iter()
+        .zip(&data.y)
+        .map(|(&x, &y)| curve.value(x) - y)
+        .collect();
     Ok(SigmoidFit {
         curve,
         quality: FitQuality::new(&data.y, residuals, None),
@@ -272,7 +327,7 @@ pub fn bootstrap_sigmoid(
         if sub.x.iter().all(|&x| x == sub.x[0]) || sub.y.iter().all(|&y| y == sub.y[0]) {
             return None;
         }
-        let mut starts = vec![b.to_u([c.floor, c.ceiling, c.midpoint, c.slope])];
+        let mut starts = vec![b.unbounded([c.floor, c.ceiling, c.midpoint, c.slope])];
         starts.extend(grid(&sub, &b));
         best(&sub, b, &starts).map(|r| r.0)
     })?;
@@ -292,16 +347,31 @@ pub fn bootstrap_sigmoid(
 mod tests {
     use super::*;
 
-    const TRUE: Sigmoid = Sigmoid { floor: 0.25, ceiling: 0.9, midpoint: 22.0, slope: 1.5 };
+    const TRUE: Sigmoid = Sigmoid {
+        floor: 0.25,
+        ceiling: 0.9,
+        midpoint: 22.0,
+        slope: 1.5,
+    };
 
     #[test]
     fn noiseless_curve_is_recovered() {
         let x: Vec<f64> = (0..15).map(|i| 19.0 + 0.4 * f64::from(i)).collect();
         let y: Vec<f64> = x.iter().map(|&x| TRUE.value(x)).collect();
-        let fit = fit_sigmoid(&SigmoidData::new(&x, &y).unwrap(), &SigmoidOptions::default()).unwrap();
+        let fit = fit_sigmoid(
+            &SigmoidData::new(&x, &y).unwrap(),
+            &SigmoidOptions::default(),
+        )
+        .unwrap();
         let c = fit.curve;
-        assert!((c.floor - 0.25).abs() < 1e-4 && (c.ceiling - 0.9).abs() < 1e-4, "{c:?}");
-        assert!((c.midpoint - 22.0).abs() < 1e-3 && (c.slope - 1.5).abs() < 1e-3, "{c:?}");
+        assert!(
+            (c.floor - 0.25).abs() < 1e-4 && (c.ceiling - 0.9).abs() < 1e-4,
+            "{c:?}"
+        );
+        assert!(
+            (c.midpoint - 22.0).abs() < 1e-3 && (c.slope - 1.5).abs() < 1e-3,
+            "{c:?}"
+        );
         assert!(fit.quality.r_squared.unwrap() > 0.999_999);
     }
 
@@ -314,7 +384,11 @@ mod tests {
             Crossing::At(x) => assert!((x - 22.0).abs() < 1e-12),
             other => panic!("{other:?}"),
         }
-        let falling = Sigmoid { floor: 0.9, ceiling: 0.2, ..TRUE };
+        let falling = Sigmoid {
+            floor: 0.9,
+            ceiling: 0.2,
+            ..TRUE
+        };
         assert_eq!(falling.crossing(0.5), Crossing::Never);
         assert_eq!(falling.crossing(0.1), Crossing::Always);
     }
@@ -322,14 +396,35 @@ mod tests {
     #[test]
     fn bad_inputs_and_bounds_are_errors() {
         let x = [1.0, 2.0, 3.0, 4.0, 5.0];
-        assert!(matches!(SigmoidData::new(&x[..4], &[0.1; 4]), Err(Error::TooFewPoints { .. })));
-        assert!(matches!(SigmoidData::new(&x, &[0.3; 5]), Err(Error::Constant { what: "score", .. })));
-        assert!(matches!(SigmoidData::from_compute(&[1e20, -1.0, 1e21, 1e22, 1e23], &x), Err(Error::NonPositive { .. })));
+        assert!(matches!(
+            SigmoidData::new(&x[..4], &[0.1; 4]),
+            Err(Error::TooFewPoints { .. })
+        ));
+        assert!(matches!(
+            SigmoidData::new(&x, &[0.3; 5]),
+            Err(Error::Constant { what: "score", .. })
+        ));
+        assert!(matches!(
+            SigmoidData::from_compute(&[1e20, -1.0, 1e21, 1e22, 1e23], &x),
+            Err(Error::NonPositive { .. })
+        ));
         let data = SigmoidData::new(&x, &[0.1, 0.2, 0.5, 0.7, 0.8]).unwrap();
-        let bad = SigmoidOptions { slope: (0.0, 1.0), ..Default::default() };
-        assert!(matches!(fit_sigmoid(&data, &bad), Err(Error::InvalidOption { .. })));
-        let bad = SigmoidOptions { floor: (1.0, 0.0), ..Default::default() };
-        assert!(matches!(fit_sigmoid(&data, &bad), Err(Error::InvalidOption { .. })));
+        let bad = SigmoidOptions {
+            slope: (0.0, 1.0),
+            ..Default::default()
+        };
+        assert!(matches!(
+            fit_sigmoid(&data, &bad),
+            Err(Error::InvalidOption { .. })
+        ));
+        let bad = SigmoidOptions {
+            floor: (1.0, 0.0),
+            ..Default::default()
+        };
+        assert!(matches!(
+            fit_sigmoid(&data, &bad),
+            Err(Error::InvalidOption { .. })
+        ));
     }
 
     #[test]
@@ -337,8 +432,15 @@ mod tests {
         // Scores above the ceiling bound force the optimum onto the bound.
         let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
         let y = [0.1, 0.2, 0.6, 0.95, 0.99, 0.99];
-        let opts = SigmoidOptions { ceiling: (0.0, 0.8), ..Default::default() };
+        let opts = SigmoidOptions {
+            ceiling: (0.0, 0.8),
+            ..Default::default()
+        };
         let fit = fit_sigmoid(&SigmoidData::new(&x, &y).unwrap(), &opts).unwrap();
-        assert!(fit.curve.ceiling <= 0.8 && fit.curve.ceiling > 0.79, "{:?}", fit.curve);
+        assert!(
+            fit.curve.ceiling <= 0.8 && fit.curve.ceiling > 0.79,
+            "{:?}",
+            fit.curve
+        );
     }
 }

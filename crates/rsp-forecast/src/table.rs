@@ -26,18 +26,29 @@ impl Table {
     /// Read a CSV file with a header row.
     pub fn read(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let file = std::fs::File::open(path)
-            .map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        let file = std::fs::File::open(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::from_reader(path, file)
     }
 
     /// Read CSV text from any reader; `name` is used in error messages.
     pub fn from_reader(name: impl AsRef<Path>, reader: impl std::io::Read) -> Result<Self> {
         let path = name.as_ref().to_path_buf();
-        let csv_err = |source| Error::Csv { path: path.clone(), source };
-        let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(reader);
-        let headers: Vec<String> =
-            rdr.headers().map_err(csv_err)?.iter().map(|h| h.trim().to_string()).collect();
+        let csv_err = |source| Error::Csv {
+            path: path.clone(),
+            source,
+        };
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(reader);
+        let headers: Vec<String> = rdr
+            .headers()
+            .map_err(csv_err)?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
         let mut rows = Vec::new();
         let mut lines = Vec::new();
         for record in rdr.records() {
@@ -45,7 +56,12 @@ impl Table {
             lines.push(record.position().map_or(0, csv::Position::line));
             rows.push(record.iter().map(str::to_string).collect());
         }
-        Ok(Self { path, headers, rows, lines })
+        Ok(Self {
+            path,
+            headers,
+            rows,
+            lines,
+        })
     }
 
     /// Number of data rows.
@@ -64,20 +80,30 @@ impl Table {
     }
 
     fn index(&self, column: &str) -> Result<usize> {
-        self.headers.iter().position(|h| h == column).ok_or_else(|| Error::MissingColumn {
-            path: self.path.clone(),
-            column: column.to_string(),
-            available: self.headers.join(", "),
-        })
+        self.headers
+            .iter()
+            .position(|h| h == column)
+            .ok_or_else(|| Error::MissingColumn {
+                path: self.path.clone(),
+                column: column.to_string(),
+                available: self.headers.join(", "),
+            })
     }
 
     /// Iterate (line, trimmed cell) of a column; empty cells are errors.
-    fn cells<'a>(&'a self, column: &'a str) -> Result<impl Iterator<Item = Result<(u64, &'a str)>> + 'a> {
+    fn cells<'a>(
+        &'a self,
+        column: &'a str,
+    ) -> Result<impl Iterator<Item = Result<(u64, &'a str)>> + 'a> {
         let j = self.index(column)?;
         Ok(self.rows.iter().zip(&self.lines).map(move |(row, &line)| {
             let cell = row[j].trim();
             if cell.is_empty() {
-                Err(Error::EmptyCell { path: self.path.clone(), line, column: column.to_string() })
+                Err(Error::EmptyCell {
+                    path: self.path.clone(),
+                    line,
+                    column: column.to_string(),
+                })
             } else {
                 Ok((line, cell))
             }
@@ -134,7 +160,10 @@ impl Table {
 
     /// The rows whose cells in every named column are non-empty.
     pub fn rows_with(&self, columns: &[&str]) -> Result<Table> {
-        let idx: Vec<usize> = columns.iter().map(|c| self.index(c)).collect::<Result<_>>()?;
+        let idx: Vec<usize> = columns
+            .iter()
+            .map(|c| self.index(c))
+            .collect::<Result<_>>()?;
         let (rows, lines) = self
             .rows
             .iter()
@@ -142,7 +171,12 @@ impl Table {
             .filter(|(row, _)| idx.iter().all(|&j| !row[j].trim().is_empty()))
             .map(|(r, l)| (r.clone(), *l))
             .unzip();
-        Ok(Table { path: self.path.clone(), headers: self.headers.clone(), rows, lines })
+        Ok(Table {
+            path: self.path.clone(),
+            headers: self.headers.clone(),
+            rows,
+            lines,
+        })
     }
 
     /// The rows for which `keep(column value)` is true, e.g. a model family.
@@ -155,7 +189,12 @@ impl Table {
             .filter(|(row, _)| keep(row[j].trim()))
             .map(|(r, l)| (r.clone(), *l))
             .unzip();
-        Ok(Table { path: self.path.clone(), headers: self.headers.clone(), rows, lines })
+        Ok(Table {
+            path: self.path.clone(),
+            headers: self.headers.clone(),
+            rows,
+            lines,
+        })
     }
 }
 
@@ -172,7 +211,10 @@ mod tests {
         let t = table("name,x,date\na,1.5,2024-01-02\nb,2e3,2025-12-31\n");
         assert_eq!(t.len(), 2);
         assert_eq!(t.f64_column("x").unwrap(), vec![1.5, 2000.0]);
-        assert_eq!(t.date_column("date").unwrap()[1], NaiveDate::from_ymd_opt(2025, 12, 31).unwrap());
+        assert_eq!(
+            t.date_column("date").unwrap()[1],
+            NaiveDate::from_ymd_opt(2025, 12, 31).unwrap()
+        );
         assert_eq!(t.str_column("name").unwrap(), vec!["a", "b"]);
     }
 
@@ -181,13 +223,23 @@ mod tests {
         let t = table("name,x,date\na,1.5,2024-01-02\nb,oops,2024-13-01\nc,,2024-01-01\n");
         let e = t.f64_column("x").unwrap_err();
         assert!(matches!(&e, Error::ParseNumber { line: 3, .. }), "{e:?}");
-        assert_eq!(e.to_string(), "mem.csv, line 3, column \"x\": cannot parse \"oops\" as a number");
+        assert_eq!(
+            e.to_string(),
+            "mem.csv, line 3, column \"x\": cannot parse \"oops\" as a number"
+        );
         let e = t.date_column("date").unwrap_err();
         assert!(matches!(&e, Error::ParseDate { line: 3, .. }), "{e:?}");
-        let e = t.filter("name", |n| n == "c").unwrap().f64_column("x").unwrap_err();
+        let e = t
+            .filter("name", |n| n == "c")
+            .unwrap()
+            .f64_column("x")
+            .unwrap_err();
         assert!(matches!(&e, Error::EmptyCell { line: 4, .. }), "{e:?}");
         let e = t.f64_column("y").unwrap_err();
-        assert_eq!(e.to_string(), "mem.csv: no column named \"y\" (the header has: name, x, date)");
+        assert_eq!(
+            e.to_string(),
+            "mem.csv: no column named \"y\" (the header has: name, x, date)"
+        );
         let e = table("x\nnan\n").f64_column("x").unwrap_err();
         assert!(matches!(e, Error::NonFiniteCell { line: 2, .. }));
     }
@@ -202,7 +254,13 @@ mod tests {
 
     #[test]
     fn ragged_rows_and_missing_files_are_errors() {
-        assert!(matches!(Table::from_reader("r.csv", "a,b\n1\n".as_bytes()), Err(Error::Csv { .. })));
-        assert!(matches!(Table::read("/nonexistent/file.csv"), Err(Error::Io { .. })));
+        assert!(matches!(
+            Table::from_reader("r.csv", "a,b\n1\n".as_bytes()),
+            Err(Error::Csv { .. })
+        ));
+        assert!(matches!(
+            Table::read("/nonexistent/file.csv"),
+            Err(Error::Io { .. })
+        ));
     }
 }

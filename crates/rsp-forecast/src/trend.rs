@@ -147,7 +147,10 @@ pub struct TrendFit {
 impl TrendFit {
     /// (date, value) of the points used.
     pub fn points(&self) -> Vec<(NaiveDate, f64)> {
-        self.points.iter().filter_map(|&(x, y)| Some((x_to_date(x)?, y.exp()))).collect()
+        self.points
+            .iter()
+            .filter_map(|&(x, y)| Some((x_to_date(x)?, y.exp())))
+            .collect()
     }
 }
 
@@ -161,15 +164,22 @@ fn ols(points: &[(f64, f64)], reference: f64) -> Option<TrendLine> {
     }
     let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
     let slope = sxy / sxx;
-    Some(TrendLine { slope_per_day: slope, intercept: my + slope * (reference - mx), reference })
+    Some(TrendLine {
+        slope_per_day: slope,
+        intercept: my + slope * (reference - mx),
+        reference,
+    })
 }
 
 /// Fit a log-linear trend of `values` (all > 0) against `dates`.
 pub fn fit_trend(dates: &[NaiveDate], values: &[f64], opts: &TrendOptions) -> Result<TrendFit> {
     validate::same_len("dates", dates.len(), "values", values.len())?;
     let logs = validate::positive_logs("values", values)?;
-    let mut keep: Vec<bool> =
-        if opts.frontier_only { frontier(dates, values) } else { vec![true; dates.len()] };
+    let mut keep: Vec<bool> = if opts.frontier_only {
+        frontier(dates, values)
+    } else {
+        vec![true; dates.len()]
+    };
     let mut order: Vec<usize> = (0..dates.len()).collect();
     order.sort_by_key(|&i| dates[i]);
     match opts.duplicate_dates {
@@ -203,15 +213,29 @@ pub fn fit_trend(dates: &[NaiveDate], values: &[f64], opts: &TrendOptions) -> Re
         .filter(|&i| keep[i] && opts.since.is_none_or(|s| dates[i] >= s))
         .collect();
     validate::enough(MODEL, 3, used.len())?;
-    let points: Vec<(f64, f64)> = used.iter().map(|&i| (date_to_x(dates[i]), logs[i])).collect();
+    let points: Vec<(f64, f64)> = used
+        .iter()
+        .map(|&i| (date_to_x(dates[i]), logs[i]))
+        .collect();
     let xs: Vec<f64> = points.iter().map(|p| p.0).collect();
     if xs.iter().all(|&x| x == xs[0]) {
-        return Err(Error::Constant { what: "dates", value: xs[0] });
+        return Err(Error::Constant {
+            what: "dates",
+            value: xs[0],
+        });
     }
-    let line = ols(&points, points[0].0).ok_or(Error::Constant { what: "dates", value: xs[0] })?;
+    let line = ols(&points, points[0].0).ok_or(Error::Constant {
+        what: "dates",
+        value: xs[0],
+    })?;
     let ys: Vec<f64> = points.iter().map(|p| p.1).collect();
     let residuals = points.iter().map(|p| line.value(p.0).ln() - p.1).collect();
-    Ok(TrendFit { line, quality: FitQuality::new(&ys, residuals, None), used, points })
+    Ok(TrendFit {
+        line,
+        quality: FitQuality::new(&ys, residuals, None),
+        used,
+        points,
+    })
 }
 
 /// Bootstrap uncertainty of a trend.
@@ -238,7 +262,10 @@ pub fn bootstrap_trend(fit: &TrendFit, boot: &BootstrapOptions) -> Result<TrendU
     })?;
     let slopes: Vec<f64> = reps.iter().map(|l| l.slope_per_day).collect();
     let slope = bootstrap::estimate(fit.line.slope_per_day, slopes, boot.level);
-    let growing: Vec<f64> = reps.iter().filter_map(TrendLine::doubling_time_days).collect();
+    let growing: Vec<f64> = reps
+        .iter()
+        .filter_map(TrendLine::doubling_time_days)
+        .collect();
     // Percentile intervals map through the decreasing ln2/slope: the slope's
     // upper end gives the shortest doubling time.
     let doubling = fit.line.doubling_time_days().map(|d| {
@@ -248,7 +275,11 @@ pub fn bootstrap_trend(fit: &TrendFit, boot: &BootstrapOptions) -> Result<TrendU
             value: d,
             std_error: se,
             lower: ln2 / slope.upper,
-            upper: if slope.lower > 0.0 { ln2 / slope.lower } else { f64::INFINITY },
+            upper: if slope.lower > 0.0 {
+                ln2 / slope.lower
+            } else {
+                f64::INFINITY
+            },
         }
     });
     Ok(TrendUncertainty {
@@ -270,17 +301,33 @@ mod tests {
 
     #[test]
     fn frontier_compares_with_strictly_earlier_dates() {
-        let dates = [d("2020-01-01"), d("2021-01-01"), d("2021-01-01"), d("2022-01-01"), d("2019-01-01")];
+        let dates = [
+            d("2020-01-01"),
+            d("2021-01-01"),
+            d("2021-01-01"),
+            d("2022-01-01"),
+            d("2019-01-01"),
+        ];
         let values = [2.0, 1.5, 3.0, 2.9, 1.0];
-        assert_eq!(frontier(&dates, &values), vec![true, false, true, false, true]);
+        assert_eq!(
+            frontier(&dates, &values),
+            vec![true, false, true, false, true]
+        );
         // A same-day pair both above the earlier max are both frontier.
-        assert_eq!(frontier(&dates[..3], &[1.0, 2.0, 3.0]), vec![true, true, true]);
+        assert_eq!(
+            frontier(&dates[..3], &[1.0, 2.0, 3.0]),
+            vec![true, true, true]
+        );
     }
 
     #[test]
     fn exact_exponential_gives_exact_doubling_time() {
-        let dates: Vec<NaiveDate> = (0..5).map(|k| d("2023-01-01") + chrono::TimeDelta::days(100 * k)).collect();
-        let values: Vec<f64> = (0..5).map(|k| 2f64.powf(f64::from(k * 100) / 150.0)).collect();
+        let dates: Vec<NaiveDate> = (0..5)
+            .map(|k| d("2023-01-01") + chrono::TimeDelta::days(100 * k))
+            .collect();
+        let values: Vec<f64> = (0..5)
+            .map(|k| 2f64.powf(f64::from(k * 100) / 150.0))
+            .collect();
         let fit = fit_trend(&dates, &values, &TrendOptions::default()).unwrap();
         assert!((fit.line.doubling_time_days().unwrap() - 150.0).abs() < 1e-9);
         assert!((fit.quality.r_squared.unwrap() - 1.0).abs() < 1e-12);
@@ -294,34 +341,78 @@ mod tests {
 
     #[test]
     fn duplicate_date_policies() {
-        let dates = [d("2023-01-01"), d("2023-06-01"), d("2023-06-01"), d("2024-01-01")];
+        let dates = [
+            d("2023-01-01"),
+            d("2023-06-01"),
+            d("2023-06-01"),
+            d("2024-01-01"),
+        ];
         let values = [1.0, 2.0, 3.0, 4.0];
         let all = TrendOptions::default();
         assert_eq!(fit_trend(&dates, &values, &all).unwrap().used.len(), 4);
-        let max = TrendOptions { duplicate_dates: DuplicateDates::MaxPerDate, ..all };
-        assert_eq!(fit_trend(&dates, &values, &max).unwrap().used, vec![0, 2, 3]);
-        let err = TrendOptions { duplicate_dates: DuplicateDates::Error, ..all };
-        assert!(matches!(fit_trend(&dates, &values, &err), Err(Error::DuplicateDate { .. })));
+        let max = TrendOptions {
+            duplicate_dates: DuplicateDates::MaxPerDate,
+            ..all
+        };
+        assert_eq!(
+            fit_trend(&dates, &values, &max).unwrap().used,
+            vec![0, 2, 3]
+        );
+        let err = TrendOptions {
+            duplicate_dates: DuplicateDates::Error,
+            ..all
+        };
+        assert!(matches!(
+            fit_trend(&dates, &values, &err),
+            Err(Error::DuplicateDate { .. })
+        ));
     }
 
     #[test]
     fn degenerate_trends_are_errors() {
         let same = [d("2023-01-01"); 3];
-        assert!(matches!(fit_trend(&same, &[1.0, 2.0, 3.0], &TrendOptions::default()), Err(Error::Constant { .. })));
+        assert!(matches!(
+            fit_trend(&same, &[1.0, 2.0, 3.0], &TrendOptions::default()),
+            Err(Error::Constant { .. })
+        ));
         let dates = [d("2023-01-01"), d("2023-02-01"), d("2023-03-01")];
-        assert!(matches!(fit_trend(&dates, &[1.0, 0.0, 3.0], &TrendOptions::default()), Err(Error::NonPositive { index: 1, .. })));
-        assert!(matches!(fit_trend(&dates[..2], &[1.0, 2.0], &TrendOptions::default()), Err(Error::TooFewPoints { .. })));
-        let frontier = TrendOptions { frontier_only: true, ..Default::default() };
-        assert!(matches!(fit_trend(&dates, &[3.0, 2.0, 1.0], &frontier), Err(Error::TooFewPoints { got: 1, .. })));
+        assert!(matches!(
+            fit_trend(&dates, &[1.0, 0.0, 3.0], &TrendOptions::default()),
+            Err(Error::NonPositive { index: 1, .. })
+        ));
+        assert!(matches!(
+            fit_trend(&dates[..2], &[1.0, 2.0], &TrendOptions::default()),
+            Err(Error::TooFewPoints { .. })
+        ));
+        let frontier = TrendOptions {
+            frontier_only: true,
+            ..Default::default()
+        };
+        assert!(matches!(
+            fit_trend(&dates, &[3.0, 2.0, 1.0], &frontier),
+            Err(Error::TooFewPoints { got: 1, .. })
+        ));
     }
 
     #[test]
     fn shrinking_trend_never_crosses_and_has_no_doubling_time() {
-        let dates = [d("2023-01-01"), d("2023-02-01"), d("2023-03-01"), d("2023-04-01")];
+        let dates = [
+            d("2023-01-01"),
+            d("2023-02-01"),
+            d("2023-03-01"),
+            d("2023-04-01"),
+        ];
         let fit = fit_trend(&dates, &[4.0, 3.0, 2.0, 1.0], &TrendOptions::default()).unwrap();
         assert_eq!(fit.line.doubling_time_days(), None);
         assert_eq!(fit.line.crossing(10.0), Crossing::Never);
-        let u = bootstrap_trend(&fit, &BootstrapOptions { resamples: 200, ..Default::default() }).unwrap();
+        let u = bootstrap_trend(
+            &fit,
+            &BootstrapOptions {
+                resamples: 200,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert!(u.doubling_time_days.is_none());
         assert!(u.slope_per_day.upper <= 0.0 + 1e-12);
     }

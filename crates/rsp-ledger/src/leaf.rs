@@ -7,9 +7,9 @@
 //! `1.0` written for `1`, a duplicate key, or an uppercase hex digit, is
 //! rejected as non-canonical even though it would parse to the same value.
 //!
-//! Integers in `meta` are limited to ±(2^53 − 1) (I-JSON, RFC 7493) so that an
-//! independent JCS implementation, which formats every number as an IEEE
-//! double, produces the same bytes.
+//! Integers must be exactly representable as IEEE doubles (always true within
+//! ±(2^53 − 1)), so that an independent JCS implementation, which treats every
+//! number as a double, produces the same bytes.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -18,8 +18,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::hash::{Hash, sha256};
+use crate::jcs;
 
-/// Largest integer magnitude allowed in leaves (2^53 − 1).
+/// Integers up to this magnitude (2^53 − 1) are always allowed in leaves;
+/// larger ones only when they are exactly representable as a double.
 pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 /// What kind of artifact a leaf describes.
@@ -85,8 +87,8 @@ pub enum LeafError {
     /// `time` is not an RFC 3339 timestamp in UTC ending in `Z`.
     #[error("leaf time {0:?} is not an RFC 3339 UTC timestamp ending in 'Z'")]
     BadTime(String),
-    /// An integer outside ±(2^53 − 1) somewhere in the document.
-    #[error("leaf contains an integer outside ±(2^53 - 1), which JCS cannot represent portably")]
+    /// An integer that is not exactly an IEEE double (e.g. 2^53 + 1).
+    #[error("leaf contains an integer that is not exactly representable as a double, which JCS cannot represent portably")]
     UnsafeInteger,
 }
 
@@ -125,23 +127,49 @@ impl LeafDocument {
     /// The canonical (JCS) bytes to store and hash as the leaf.
     pub fn to_canonical_bytes(&self) -> Result<Vec<u8>, LeafError> {
         check_time(&self.time)?;
-        let value = serde_json::to_value(self).map_err(LeafError::Json)?;
-        check_integers(&value)?;
-        serde_json_canonicalizer::to_vec(&value).map_err(LeafError::Json)
+        self.meta.values().try_for_each(check_integers)?;
+        // Members in UTF-16 (here: ASCII) order; every value but `meta` and
+        // `time` is plain ASCII that needs no escaping.
+        let mut out = Vec::with_capacity(192 + 67 * self.depends_on.len());
+        out.extend_from_slice(b"{\"artifact_sha256\":\"");
+        out.extend_from_slice(self.artifact_sha256.to_hex().as_bytes());
+        out.extend_from_slice(b"\",\"depends_on\":[");
+        for (i, d) in self.depends_on.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.push(b'"');
+            out.extend_from_slice(d.to_hex().as_bytes());
+            out.push(b'"');
+        }
+        out.extend_from_slice(b"],\"kind\":\"");
+        out.extend_from_slice(self.kind.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"meta\":");
+        jcs::write_object(&self.meta, &mut out).map_err(LeafError::Json)?;
+        out.extend_from_slice(b",\"time\":");
+        jcs::write_str(&self.time, &mut out).map_err(LeafError::Json)?;
+        out.push(b'}');
+        Ok(out)
     }
 
     /// Parses leaf bytes, rejecting anything that is not exactly the
     /// canonical form of a valid document.
+    ///
+    /// The bytes are parsed straight into the typed document (serde rejects
+    /// unknown, missing and duplicated top-level members), re-serialised
+    /// canonically and compared byte for byte, which catches every other
+    /// deviation (whitespace, order, number spelling, escapes, duplicates in `meta`).
     pub fn from_canonical_bytes(bytes: &[u8]) -> Result<Self, LeafError> {
-        let value: serde_json::Value = serde_json::from_slice(bytes).map_err(LeafError::Json)?;
-        let canonical = serde_json_canonicalizer::to_vec(&value).map_err(LeafError::Json)?;
+        let doc: Self = serde_json::from_slice(bytes).map_err(LeafError::Json)?;
+        let canonical = doc.to_canonical_bytes()?;
         if canonical != bytes {
-            let offset = canonical.iter().zip(bytes).position(|(a, b)| a != b).unwrap_or(canonical.len().min(bytes.len()));
+            let offset = canonical
+                .iter()
+                .zip(bytes)
+                .position(|(a, b)| a != b)
+                .unwrap_or(canonical.len().min(bytes.len()));
             return Err(LeafError::NotCanonical { offset });
         }
-        check_integers(&value)?;
-        let doc: Self = serde_json::from_value(value).map_err(LeafError::Json)?;
-        check_time(&doc.time)?;
         Ok(doc)
     }
 }
@@ -164,10 +192,13 @@ fn check_integers(value: &serde_json::Value) -> Result<(), LeafError> {
     use serde_json::Value;
     match value {
         Value::Number(n) => {
+            // `as` rounds to the nearest double; an exact round trip means
+            // the integer is a double, whose ECMAScript form is its decimal.
+            #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let ok = if let Some(u) = n.as_u64() {
-                u <= MAX_SAFE_INTEGER
+                u <= MAX_SAFE_INTEGER || (u as f64) as u64 == u && u as f64 != 18_446_744_073_709_551_616.0
             } else if let Some(i) = n.as_i64() {
-                i.unsigned_abs() <= MAX_SAFE_INTEGER
+                (i as f64) as i64 == i && i != i64::MIN
             } else {
                 true
             };
@@ -279,24 +310,9 @@ mod tests {
         d.time = "2026-01-02T03:04:05+01:00".into();
         assert!(matches!(d.to_canonical_bytes(), Err(LeafError::BadTime(_))));
         let mut d = doc();
-        d.meta.insert("big".into(), serde_json::json!(1u64 << 60));
+        d.meta.insert("big".into(), serde_json::json!((1u64 << 60) + 1));
         assert!(matches!(d.to_canonical_bytes(), Err(LeafError::UnsafeInteger)));
         let extra = br#"{"artifact_sha256":"00","extra":1}"#;
         assert!(matches!(LeafDocument::from_canonical_bytes(extra), Err(LeafError::Json(_))));
-    }
-
-    #[test]
-    fn jcs_matches_rfc8785_examples() {
-        // RFC 8785 §3.2.3 sorting example (UTF-16 code unit order) and
-        // §3.2.2.3 number formatting.
-        let input = r#"{"\u20ac":"Euro Sign","\r":"Carriage Return","\ufb33":"Hebrew Letter Dalet With Dagesh","1":"One","\ud83d\ude00":"Emoji: Grinning Face","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis"}"#;
-        let v: serde_json::Value = serde_json::from_str(input).unwrap();
-        let out = serde_json_canonicalizer::to_string(&v).unwrap();
-        let expected = "{\"\\r\":\"Carriage Return\",\"1\":\"One\",\"\u{80}\":\"Control\",\
-            \"\u{f6}\":\"Latin Small Letter O With Diaeresis\",\"\u{20ac}\":\"Euro Sign\",\
-            \"\u{1f600}\":\"Emoji: Grinning Face\",\"\u{fb33}\":\"Hebrew Letter Dalet With Dagesh\"}";
-        assert_eq!(out, expected);
-        let nums: serde_json::Value = serde_json::from_str("[1e30, 4.50, 2e-3, 0.000001, 1e-7, -0]").unwrap();
-        assert_eq!(serde_json_canonicalizer::to_string(&nums).unwrap(), "[1e+30,4.5,0.002,0.000001,1e-7,0]");
     }
 }

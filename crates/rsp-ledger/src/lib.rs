@@ -34,6 +34,7 @@
 mod bundle;
 mod checkpoint;
 mod hash;
+mod jcs;
 mod keys;
 mod leaf;
 mod note;

@@ -18,16 +18,22 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use rsp_model::{
-    EmbeddedOptions, GenerateConfig, Message, ModelApi, ProviderEnv, ProviderFactory, ProviderOptions, ScoreRequest,
-    StreamEvent,
+    EmbeddedOptions, GenerateConfig, Message, ModelApi, ProviderEnv, ProviderFactory,
+    ProviderOptions, ScoreRequest, StreamEvent,
 };
 
 fn env_usize(key: &str, default: usize) -> usize {
-    std::env::var(key).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg").map_or_else(|_| "?".into(), |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "?".into(),
+        |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    )
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -36,7 +42,11 @@ fn median(mut xs: Vec<f64>) -> f64 {
     if n == 0 {
         return f64::NAN;
     }
-    if n % 2 == 1 { xs[n / 2] } else { (xs[n / 2 - 1] + xs[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
 }
 
 const FILLER: &str = "The old harbour town kept careful records of every ship, every storm and every market day, \
@@ -54,7 +64,10 @@ async fn calibrated_prompt(model: &dyn ModelApi, target: u64) -> (Vec<Message>, 
         ))]
     };
     let count = |m: Vec<Message>| async move {
-        let g = model.generate(&m, &GenerateConfig::greedy(1)).await.expect("count tokens");
+        let g = model
+            .generate(&m, &GenerateConfig::greedy(1))
+            .await
+            .expect("count tokens");
         g.usage.input_tokens
     };
     let mut n = 100;
@@ -87,7 +100,10 @@ async fn b1(model: &dyn ModelApi, reps: usize) -> B1 {
     let mut gen_tokens = 0;
     for rep in 0..=reps {
         let start = Instant::now();
-        let mut stream = model.generate_stream(&messages, &config).await.expect("stream");
+        let mut stream = model
+            .generate_stream(&messages, &config)
+            .await
+            .expect("stream");
         let mut first = None;
         let mut done = None;
         while let Some(event) = stream.next().await {
@@ -108,31 +124,85 @@ async fn b1(model: &dyn ModelApi, reps: usize) -> B1 {
         pp.push(prompt_tokens as f64 / (first - start).as_secs_f64());
         tg.push((gen_tokens.saturating_sub(1)) as f64 / (end - first).as_secs_f64());
     }
-    B1 { prompt_tps: median(pp), gen_tps: median(tg), prompt_tokens, gen_tokens }
+    B1 {
+        prompt_tps: median(pp),
+        gen_tps: median(tg),
+        prompt_tokens,
+        gen_tokens,
+    }
 }
 
 /// 4-choice questions in the lm-eval style: "Question: …\nAnswer:" + " choice".
 fn questions() -> Vec<ScoreRequest> {
     let items: [(&str, [&str; 4]); 12] = [
-        ("Which gas do plants take in from the air to make their food?", ["carbon dioxide", "oxygen", "nitrogen", "helium"]),
-        ("What is the boiling point of pure water at sea level?", ["100 degrees Celsius", "50 degrees Celsius", "0 degrees Celsius", "212 degrees Celsius"]),
-        ("Which planet is known as the red planet?", ["Mars", "Venus", "Jupiter", "Saturn"]),
-        ("What force keeps the planets in orbit around the sun?", ["gravity", "magnetism", "friction", "electricity"]),
-        ("Which organ pumps blood through the human body?", ["the heart", "the lungs", "the liver", "the kidneys"]),
-        ("What is the main source of energy for the Earth's climate?", ["the sun", "the moon", "volcanoes", "the ocean floor"]),
-        ("Which state of matter has a fixed shape and volume?", ["solid", "liquid", "gas", "plasma"]),
-        ("What do we call an animal that eats only plants?", ["a herbivore", "a carnivore", "an omnivore", "a predator"]),
-        ("Which part of the cell contains the genetic material?", ["the nucleus", "the membrane", "the cytoplasm", "the wall"]),
-        ("What kind of energy is stored in a stretched spring?", ["elastic potential energy", "thermal energy", "sound energy", "light energy"]),
-        ("Which instrument measures air pressure?", ["a barometer", "a thermometer", "a ruler", "a compass"]),
-        ("What is formed when water vapour cools and condenses in the sky?", ["clouds", "rocks", "sand", "ice caps"]),
+        (
+            "Which gas do plants take in from the air to make their food?",
+            ["carbon dioxide", "oxygen", "nitrogen", "helium"],
+        ),
+        (
+            "What is the boiling point of pure water at sea level?",
+            [
+                "100 degrees Celsius",
+                "50 degrees Celsius",
+                "0 degrees Celsius",
+                "212 degrees Celsius",
+            ],
+        ),
+        (
+            "Which planet is known as the red planet?",
+            ["Mars", "Venus", "Jupiter", "Saturn"],
+        ),
+        (
+            "What force keeps the planets in orbit around the sun?",
+            ["gravity", "magnetism", "friction", "electricity"],
+        ),
+        (
+            "Which organ pumps blood through the human body?",
+            ["the heart", "the lungs", "the liver", "the kidneys"],
+        ),
+        (
+            "What is the main source of energy for the Earth's climate?",
+            ["the sun", "the moon", "volcanoes", "the ocean floor"],
+        ),
+        (
+            "Which state of matter has a fixed shape and volume?",
+            ["solid", "liquid", "gas", "plasma"],
+        ),
+        (
+            "What do we call an animal that eats only plants?",
+            ["a herbivore", "a carnivore", "an omnivore", "a predator"],
+        ),
+        (
+            "Which part of the cell contains the genetic material?",
+            ["the nucleus", "the membrane", "the cytoplasm", "the wall"],
+        ),
+        (
+            "What kind of energy is stored in a stretched spring?",
+            [
+                "elastic potential energy",
+                "thermal energy",
+                "sound energy",
+                "light energy",
+            ],
+        ),
+        (
+            "Which instrument measures air pressure?",
+            ["a barometer", "a thermometer", "a ruler", "a compass"],
+        ),
+        (
+            "What is formed when water vapour cools and condenses in the sky?",
+            ["clouds", "rocks", "sand", "ice caps"],
+        ),
     ];
     let preamble = "The following are multiple choice questions about general science. \
 Read each question carefully and choose the best answer.\n\n";
     items
         .iter()
         .map(|(q, choices)| {
-            ScoreRequest::new(format!("{preamble}Question: {q}\nAnswer:"), choices.iter().map(|c| format!(" {c}")))
+            ScoreRequest::new(
+                format!("{preamble}Question: {q}\nAnswer:"),
+                choices.iter().map(|c| format!(" {c}")),
+            )
         })
         .collect()
 }
@@ -161,7 +231,10 @@ async fn b2(model: &dyn ModelApi, reps: usize) -> B2 {
         for q in &qs {
             let mut best = (f64::NEG_INFINITY, 0);
             for (i, c) in q.continuations.iter().enumerate() {
-                let s = model.score(&ScoreRequest::new(q.context.clone(), [c.clone()])).await.expect("score");
+                let s = model
+                    .score(&ScoreRequest::new(q.context.clone(), [c.clone()]))
+                    .await
+                    .expect("score");
                 if s.scores[0].logprob > best.0 {
                     best = (s.scores[0].logprob, i);
                 }
@@ -169,13 +242,22 @@ async fn b2(model: &dyn ModelApi, reps: usize) -> B2 {
             naive_picks.push(Some(best.1));
         }
         let n = qs.len() as f64 / t.elapsed().as_secs_f64();
-        agree = picks.iter().zip(&naive_picks).filter(|(a, b)| a == b).count();
+        agree = picks
+            .iter()
+            .zip(&naive_picks)
+            .filter(|(a, b)| a == b)
+            .count();
         if rep > 0 {
             reuse.push(r);
             naive.push(n);
         }
     }
-    B2 { reuse_qps: median(reuse), naive_qps: median(naive), agree, total: qs.len() }
+    B2 {
+        reuse_qps: median(reuse),
+        naive_qps: median(naive),
+        agree,
+        total: qs.len(),
+    }
 }
 
 struct B3 {
@@ -184,9 +266,24 @@ struct B3 {
 }
 
 async fn b3(model: Arc<dyn ModelApi>, reps: usize) -> B3 {
-    let topics = ["rivers", "mountains", "bread", "trains", "bees", "libraries", "winter", "music"];
-    let requests: Vec<Vec<Message>> =
-        topics.iter().map(|t| vec![Message::user(format!("Write a detailed paragraph about {t}."))]).collect();
+    let topics = [
+        "rivers",
+        "mountains",
+        "bread",
+        "trains",
+        "bees",
+        "libraries",
+        "winter",
+        "music",
+    ];
+    let requests: Vec<Vec<Message>> = topics
+        .iter()
+        .map(|t| {
+            vec![Message::user(format!(
+                "Write a detailed paragraph about {t}."
+            ))]
+        })
+        .collect();
     let config = GenerateConfig::greedy(96);
     let mut conc = Vec::new();
     let mut seq = Vec::new();
@@ -194,7 +291,12 @@ async fn b3(model: Arc<dyn ModelApi>, reps: usize) -> B3 {
         let t = Instant::now();
         let mut tokens = 0;
         for m in &requests {
-            tokens += model.generate(m, &config).await.expect("generate").usage.output_tokens;
+            tokens += model
+                .generate(m, &config)
+                .await
+                .expect("generate")
+                .usage
+                .output_tokens;
         }
         let s = tokens as f64 / t.elapsed().as_secs_f64();
         let t = Instant::now();
@@ -213,7 +315,10 @@ async fn b3(model: Arc<dyn ModelApi>, reps: usize) -> B3 {
             conc.push(c);
         }
     }
-    B3 { concurrent_tps: median(conc), sequential_tps: median(seq) }
+    B3 {
+        concurrent_tps: median(conc),
+        sequential_tps: median(seq),
+    }
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -222,7 +327,10 @@ async fn main() {
     let reps = env_usize("RSP_BENCH_REPS", 5).max(1);
     let only = std::env::var("RSP_BENCH_ONLY").unwrap_or_else(|_| "b1,b2,b3".into());
     let options = ProviderOptions {
-        embedded: EmbeddedOptions { threads: Some(threads), ..EmbeddedOptions::default() },
+        embedded: EmbeddedOptions {
+            threads: Some(threads),
+            ..EmbeddedOptions::default()
+        },
         ..ProviderOptions::new(ProviderEnv::from_process())
     };
     let factory = ProviderFactory::new(options).expect("factory");
@@ -235,7 +343,8 @@ async fn main() {
     };
     let load_before = loadavg();
     println!("rsp-model embedded bench: threads={threads} reps={reps} load(1/5/15m)={load_before}");
-    let mut result = serde_json::json!({ "threads": threads, "reps": reps, "load_before": load_before });
+    let mut result =
+        serde_json::json!({ "threads": threads, "reps": reps, "load_before": load_before });
     let started = Instant::now();
     if only.contains("b1") {
         let r = b1(model.as_ref(), reps).await;
@@ -279,6 +388,9 @@ async fn main() {
     let load_after = loadavg();
     result["load_after"] = serde_json::json!(load_after);
     result["seconds"] = serde_json::json!(started.elapsed().as_secs_f64());
-    println!("load after: {load_after}; took {:?}", Duration::from_secs_f64(started.elapsed().as_secs_f64().round()));
+    println!(
+        "load after: {load_after}; took {:?}",
+        Duration::from_secs_f64(started.elapsed().as_secs_f64().round())
+    );
     println!("RESULT {result}");
 }

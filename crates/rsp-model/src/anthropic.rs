@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::http::{Transport, parse_json};
 use crate::{
-    CallMeta, Capabilities, Choice, Error, GenerateConfig, Generation, Message, ModelApi, Role, ScoreRequest, Scores,
-    StopReason, Usage,
+    CallMeta, Capabilities, Choice, Error, GenerateConfig, Generation, Message, ModelApi, Role,
+    ScoreRequest, Scores, StopReason, Usage,
 };
 
 /// Anthropic's endpoint, used when neither configuration nor `ANTHROPIC_BASE_URL` names one.
@@ -37,16 +37,20 @@ pub struct AnthropicModel {
 impl AnthropicModel {
     /// Builds the provider; `transport.secret` must hold the API key.
     pub(crate) fn new(model: &str, base_url: &str, transport: Transport) -> Result<Self, Error> {
-        let key = transport
-            .secret
-            .as_ref()
-            .ok_or(Error::MissingApiKey { provider: PROVIDER, var: "ANTHROPIC_API_KEY" })?;
+        let key = transport.secret.as_ref().ok_or(Error::MissingApiKey {
+            provider: PROVIDER,
+            var: "ANTHROPIC_API_KEY",
+        })?;
         let mut headers = HeaderMap::new();
-        let mut value = HeaderValue::from_str(key.expose())
-            .map_err(|_| Error::InvalidRequest("ANTHROPIC_API_KEY contains characters not allowed in a header"))?;
+        let mut value = HeaderValue::from_str(key.expose()).map_err(|_| {
+            Error::InvalidRequest("ANTHROPIC_API_KEY contains characters not allowed in a header")
+        })?;
         value.set_sensitive(true);
         headers.insert(HeaderName::from_static("x-api-key"), value);
-        headers.insert(HeaderName::from_static("anthropic-version"), HeaderValue::from_static(API_VERSION));
+        headers.insert(
+            HeaderName::from_static("anthropic-version"),
+            HeaderValue::from_static(API_VERSION),
+        );
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         Ok(Self {
             name: format!("anthropic/{model}"),
@@ -57,8 +61,17 @@ impl AnthropicModel {
         })
     }
 
-    async fn one(&self, messages: &[Message], config: &GenerateConfig, meta: &mut CallMeta) -> Result<(Choice, Usage), Error> {
-        let system: Vec<&str> = messages.iter().filter(|m| m.role == Role::System).map(|m| m.content.as_str()).collect();
+    async fn one(
+        &self,
+        messages: &[Message],
+        config: &GenerateConfig,
+        meta: &mut CallMeta,
+    ) -> Result<(Choice, Usage), Error> {
+        let system: Vec<&str> = messages
+            .iter()
+            .filter(|m| m.role == Role::System)
+            .map(|m| m.content.as_str())
+            .collect();
         let body = MessagesRequest {
             model: &self.model,
             max_tokens: config.max_tokens,
@@ -66,14 +79,20 @@ impl AnthropicModel {
             messages: messages
                 .iter()
                 .filter(|m| m.role != Role::System)
-                .map(|m| WireMessage { role: m.role.as_str(), content: &m.content })
+                .map(|m| WireMessage {
+                    role: m.role.as_str(),
+                    content: &m.content,
+                })
                 .collect(),
             temperature: config.temperature,
             top_p: (config.top_p < 1.0).then_some(config.top_p),
             stop_sequences: (!config.stop.is_empty()).then_some(&config.stop),
         };
         let url = format!("{}/v1/messages", self.base_url);
-        let bytes = self.transport.post_json(&url, &self.headers, &body, meta).await?;
+        let bytes = self
+            .transport
+            .post_json(&url, &self.headers, &body, meta)
+            .await?;
         let response: MessagesResponse = parse_json(&self.transport, &bytes)?;
         let stop_reason = match response.stop_reason.as_deref() {
             Some("end_turn") => StopReason::EndOfTurn,
@@ -81,11 +100,30 @@ impl AnthropicModel {
             Some("stop_sequence") => StopReason::StopSequence,
             Some("refusal") => StopReason::ContentFilter,
             Some(_) => StopReason::Other,
-            None => return Err(Error::IncompleteResponse { provider: PROVIDER, what: "stop_reason" }),
+            None => {
+                return Err(Error::IncompleteResponse {
+                    provider: PROVIDER,
+                    what: "stop_reason",
+                });
+            }
         };
-        let text: String = response.content.iter().filter_map(|b| b.text.as_deref()).collect();
-        let usage = Usage { input_tokens: response.usage.input_tokens, output_tokens: response.usage.output_tokens };
-        Ok((Choice { text, stop_reason, logprobs: None }, usage))
+        let text: String = response
+            .content
+            .iter()
+            .filter_map(|b| b.text.as_deref())
+            .collect();
+        let usage = Usage {
+            input_tokens: response.usage.input_tokens,
+            output_tokens: response.usage.output_tokens,
+        };
+        Ok((
+            Choice {
+                text,
+                stop_reason,
+                logprobs: None,
+            },
+            usage,
+        ))
     }
 }
 
@@ -100,10 +138,20 @@ impl ModelApi for AnthropicModel {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities { logprobs: false, scoring: false, tools: false, streaming: false, seed: false }
+        Capabilities {
+            logprobs: false,
+            scoring: false,
+            tools: false,
+            streaming: false,
+            seed: false,
+        }
     }
 
-    async fn generate(&self, messages: &[Message], config: &GenerateConfig) -> Result<Generation, Error> {
+    async fn generate(
+        &self,
+        messages: &[Message],
+        config: &GenerateConfig,
+    ) -> Result<Generation, Error> {
         let started = Instant::now();
         let mut meta = CallMeta::default();
         let mut choices = Vec::new();
@@ -118,11 +166,20 @@ impl ModelApi for AnthropicModel {
             usage.output_tokens += u.output_tokens;
         }
         meta.attempts = attempts;
-        Ok(Generation { model: self.name.clone(), choices, usage, latency: started.elapsed(), meta })
+        Ok(Generation {
+            model: self.name.clone(),
+            choices,
+            usage,
+            latency: started.elapsed(),
+            meta,
+        })
     }
 
     async fn score(&self, _request: &ScoreRequest) -> Result<Scores, Error> {
-        Err(Error::Unsupported { model: self.name.clone(), feature: "log-likelihood scoring" })
+        Err(Error::Unsupported {
+            model: self.name.clone(),
+            feature: "log-likelihood scoring",
+        })
     }
 }
 

@@ -5,11 +5,14 @@ use std::pin::Pin;
 use async_trait::async_trait;
 use futures::Stream;
 
-use crate::{Capabilities, Error, GenerateConfig, Generation, Message, ScoreRequest, Scores, StreamEvent};
+use crate::{
+    Capabilities, Error, GenerateConfig, Generation, Message, ScoreRequest, Scores, StreamEvent,
+};
 
 /// A stream of [`StreamEvent`]s: zero or more deltas, then exactly one
 /// [`StreamEvent::Done`] — or an error, after which the stream ends.
-pub type GenerationStream = Pin<Box<dyn Stream<Item = Result<StreamEvent, Error>> + Send + 'static>>;
+pub type GenerationStream =
+    Pin<Box<dyn Stream<Item = Result<StreamEvent, Error>> + Send + 'static>>;
 
 /// A model rsp can talk to: generate chat answers, score continuations, stream tokens.
 ///
@@ -32,14 +35,22 @@ pub trait ModelApi: Send + Sync + std::fmt::Debug {
     fn capabilities(&self) -> Capabilities;
 
     /// Generates `config.n` answers to a chat.
-    async fn generate(&self, messages: &[Message], config: &GenerateConfig) -> Result<Generation, Error>;
+    async fn generate(
+        &self,
+        messages: &[Message],
+        config: &GenerateConfig,
+    ) -> Result<Generation, Error>;
 
     /// Like [`ModelApi::generate`], but yields text as it is produced.
     ///
     /// The default implementation generates the whole answer and yields it as one delta per
     /// choice followed by `Done`; providers that can stream override it and say so in
     /// [`Capabilities::streaming`].
-    async fn generate_stream(&self, messages: &[Message], config: &GenerateConfig) -> Result<GenerationStream, Error> {
+    async fn generate_stream(
+        &self,
+        messages: &[Message],
+        config: &GenerateConfig,
+    ) -> Result<GenerationStream, Error> {
         let generation = self.generate(messages, config).await?;
         Ok(whole_answer_stream(generation))
     }
@@ -58,7 +69,12 @@ pub fn whole_answer_stream(generation: Generation) -> GenerationStream {
         .iter()
         .zip(0u32..)
         .filter(|(c, _)| !c.text.is_empty())
-        .map(|(c, i)| Ok(StreamEvent::Delta { choice: i, text: c.text.clone() }))
+        .map(|(c, i)| {
+            Ok(StreamEvent::Delta {
+                choice: i,
+                text: c.text.clone(),
+            })
+        })
         .collect();
     events.push(Ok(StreamEvent::Done(generation)));
     Box::pin(futures::stream::iter(events))
@@ -78,8 +94,16 @@ mod tests {
         let g = Generation {
             model: "mock/x".into(),
             choices: vec![
-                Choice { text: "a".into(), stop_reason: StopReason::EndOfTurn, logprobs: None },
-                Choice { text: "b".into(), stop_reason: StopReason::MaxTokens, logprobs: None },
+                Choice {
+                    text: "a".into(),
+                    stop_reason: StopReason::EndOfTurn,
+                    logprobs: None,
+                },
+                Choice {
+                    text: "b".into(),
+                    stop_reason: StopReason::MaxTokens,
+                    logprobs: None,
+                },
             ],
             usage: Usage::default(),
             latency: Duration::ZERO,

@@ -68,13 +68,23 @@ struct KeyMaterial<'a> {
 }
 
 /// The cache key of a generate call (model spec, endpoint, messages, config and seed).
-pub fn cache_key(model: &str, endpoint: Option<&str>, messages: &[Message], config: &GenerateConfig) -> CacheKey {
-    let material = KeyMaterial { version: 1, model, endpoint, messages, config };
+pub fn cache_key(
+    model: &str,
+    endpoint: Option<&str>,
+    messages: &[Message],
+    config: &GenerateConfig,
+) -> CacheKey {
+    let material = KeyMaterial {
+        version: 1,
+        model,
+        endpoint,
+        messages,
+        config,
+    };
     // Serialising plain structs of strings and numbers cannot fail; fall back to the Debug
     // form rather than panic if serde ever disagrees.
-    let bytes = serde_json::to_vec(&material).unwrap_or_else(|_| {
-        format!("{model}|{endpoint:?}|{messages:?}|{config:?}").into_bytes()
-    });
+    let bytes = serde_json::to_vec(&material)
+        .unwrap_or_else(|_| format!("{model}|{endpoint:?}|{messages:?}|{config:?}").into_bytes());
     CacheKey(hex::encode(Sha256::digest(&bytes)))
 }
 
@@ -129,12 +139,18 @@ impl ResponseCache for InMemoryCache {
     async fn get(&self, key: &CacheKey) -> Result<Option<Generation>, Error> {
         // A poisoned lock only means another thread panicked mid-insert of a whole value;
         // the map itself is still consistent.
-        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         Ok(entries.get(key).cloned())
     }
 
     async fn put(&self, key: &CacheKey, generation: &Generation) -> Result<(), Error> {
-        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         entries.insert(key.clone(), generation.clone());
         Ok(())
     }
@@ -157,10 +173,19 @@ mod tests {
         assert_ne!(base, cache_key("openai/y", Some("http://a"), &m, &c));
         assert_ne!(base, cache_key("openai/x", Some("http://b"), &m, &c));
         assert_ne!(base, cache_key("openai/x", None, &m, &c));
-        assert_ne!(base, cache_key("openai/x", Some("http://a"), &[Message::user("ho")], &c));
-        let seeded = GenerateConfig { seed: Some(1), ..c.clone() };
+        assert_ne!(
+            base,
+            cache_key("openai/x", Some("http://a"), &[Message::user("ho")], &c)
+        );
+        let seeded = GenerateConfig {
+            seed: Some(1),
+            ..c.clone()
+        };
         assert_ne!(base, cache_key("openai/x", Some("http://a"), &m, &seeded));
-        let hot = GenerateConfig { temperature: 0.5, ..c };
+        let hot = GenerateConfig {
+            temperature: 0.5,
+            ..c
+        };
         assert_ne!(base, cache_key("openai/x", Some("http://a"), &m, &hot));
     }
 
@@ -170,13 +195,19 @@ mod tests {
         let cache = InMemoryCache::new();
         let m = [Message::user("q")];
         let c = GenerateConfig::default();
-        let first = generate_cached(model.as_ref(), &cache, &m, &c, CacheMode::Use).await.unwrap();
-        let second = generate_cached(model.as_ref(), &cache, &m, &c, CacheMode::Use).await.unwrap();
+        let first = generate_cached(model.as_ref(), &cache, &m, &c, CacheMode::Use)
+            .await
+            .unwrap();
+        let second = generate_cached(model.as_ref(), &cache, &m, &c, CacheMode::Use)
+            .await
+            .unwrap();
         assert_eq!(first.text(), "one");
         assert!(!first.meta.cached);
         assert_eq!(second.text(), "one");
         assert!(second.meta.cached);
-        let bypass = generate_cached(model.as_ref(), &cache, &m, &c, CacheMode::Bypass).await.unwrap();
+        let bypass = generate_cached(model.as_ref(), &cache, &m, &c, CacheMode::Bypass)
+            .await
+            .unwrap();
         assert_eq!(bypass.text(), "two");
         assert_eq!(cache.len(), 1);
     }

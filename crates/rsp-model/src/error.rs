@@ -21,7 +21,9 @@ pub enum Error {
         reason: &'static str,
     },
     /// The provider part of the spec is not one this crate knows.
-    #[error("unknown model provider `{provider}` in `{spec}` (known: embedded, openai, anthropic, mock)")]
+    #[error(
+        "unknown model provider `{provider}` in `{spec}` (known: embedded, openai, anthropic, mock)"
+    )]
     UnknownProvider {
         /// The spec as given.
         spec: String,
@@ -136,7 +138,9 @@ mod tests {
 
     #[test]
     fn model_not_found_says_how_to_fix_it() {
-        let e = Error::ModelNotFound { path: PathBuf::from("/x/m.gguf") };
+        let e = Error::ModelNotFound {
+            path: PathBuf::from("/x/m.gguf"),
+        };
         let s = e.to_string();
         assert!(s.contains("scripts/fetch-model.sh"), "{s}");
         assert!(s.contains("RSP_MODEL_PATH"), "{s}");

@@ -51,15 +51,26 @@ impl ModelSpec {
         };
         let need = |rest: Option<&str>, reason| match rest {
             Some(r) if !r.is_empty() => Ok(r.to_owned()),
-            _ => Err(Error::InvalidSpec { spec: spec.to_owned(), reason }),
+            _ => Err(Error::InvalidSpec {
+                spec: spec.to_owned(),
+                reason,
+            }),
         };
         match provider {
-            "embedded" => Ok(ModelSpec::Embedded(rest.filter(|r| !r.is_empty()).map(str::to_owned))),
+            "embedded" => Ok(ModelSpec::Embedded(
+                rest.filter(|r| !r.is_empty()).map(str::to_owned),
+            )),
             "openai" => need(rest, "expected openai/<model>").map(ModelSpec::OpenAi),
             "anthropic" => need(rest, "expected anthropic/<model>").map(ModelSpec::Anthropic),
             "mock" => need(rest, "expected mock/<script>").map(ModelSpec::Mock),
-            "" => Err(Error::InvalidSpec { spec: spec.to_owned(), reason: "empty provider" }),
-            other => Err(Error::UnknownProvider { spec: spec.to_owned(), provider: other.to_owned() }),
+            "" => Err(Error::InvalidSpec {
+                spec: spec.to_owned(),
+                reason: "empty provider",
+            }),
+            other => Err(Error::UnknownProvider {
+                spec: spec.to_owned(),
+                provider: other.to_owned(),
+            }),
         }
     }
 }
@@ -164,7 +175,11 @@ impl ProviderFactory {
             .user_agent(concat!("rsp/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(Error::Client)?;
-        Ok(Self { options, client, engines: Mutex::new(HashMap::new()) })
+        Ok(Self {
+            options,
+            client,
+            engines: Mutex::new(HashMap::new()),
+        })
     }
 
     /// The options this factory was built with.
@@ -185,7 +200,11 @@ impl ProviderFactory {
     /// The embedded engine for a spec path (`None`: default model), started on first use.
     pub fn embedded(&self, spec_path: Option<&str>) -> Result<Arc<EmbeddedModel>, Error> {
         let env = &self.options.env;
-        let path = resolve_model_path(spec_path, env.model_path.as_deref(), env.cache_dir.as_deref())?;
+        let path = resolve_model_path(
+            spec_path,
+            env.model_path.as_deref(),
+            env.cache_dir.as_deref(),
+        )?;
         let mut engines = self.engines.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(existing) = engines.get(&path).and_then(Weak::upgrade) {
             return Ok(existing);
@@ -205,9 +224,16 @@ impl ProviderFactory {
             .unwrap_or_else(|| DEFAULT_OPENAI_BASE_URL.to_owned());
         // Local servers (vLLM, llama.cpp, Ollama) usually need no key; OpenAI itself does.
         if o.env.openai_api_key.is_none() && base_url.starts_with(DEFAULT_OPENAI_BASE_URL) {
-            return Err(Error::MissingApiKey { provider: "openai", var: "OPENAI_API_KEY" });
+            return Err(Error::MissingApiKey {
+                provider: "openai",
+                var: "OPENAI_API_KEY",
+            });
         }
-        OpenAiModel::new(model, &base_url, self.transport("openai", o.env.openai_api_key.clone()))
+        OpenAiModel::new(
+            model,
+            &base_url,
+            self.transport("openai", o.env.openai_api_key.clone()),
+        )
     }
 
     /// An Anthropic provider for `model`.
@@ -218,7 +244,11 @@ impl ProviderFactory {
             .clone()
             .or_else(|| o.env.anthropic_base_url.clone())
             .unwrap_or_else(|| DEFAULT_ANTHROPIC_BASE_URL.to_owned());
-        AnthropicModel::new(model, &base_url, self.transport("anthropic", o.env.anthropic_api_key.clone()))
+        AnthropicModel::new(
+            model,
+            &base_url,
+            self.transport("anthropic", o.env.anthropic_api_key.clone()),
+        )
     }
 
     fn transport(&self, provider: &'static str, secret: Option<SecretString>) -> Transport {
@@ -240,30 +270,73 @@ mod tests {
 
     #[test]
     fn parses_specs() {
-        assert_eq!(ModelSpec::parse("embedded").unwrap(), ModelSpec::Embedded(None));
-        assert_eq!(ModelSpec::parse("embedded/x.gguf").unwrap(), ModelSpec::Embedded(Some("x.gguf".into())));
-        assert_eq!(ModelSpec::parse("embedded//abs/x.gguf").unwrap(), ModelSpec::Embedded(Some("/abs/x.gguf".into())));
-        assert_eq!(ModelSpec::parse("openai/gpt-4o-mini").unwrap(), ModelSpec::OpenAi("gpt-4o-mini".into()));
+        assert_eq!(
+            ModelSpec::parse("embedded").unwrap(),
+            ModelSpec::Embedded(None)
+        );
+        assert_eq!(
+            ModelSpec::parse("embedded/x.gguf").unwrap(),
+            ModelSpec::Embedded(Some("x.gguf".into()))
+        );
+        assert_eq!(
+            ModelSpec::parse("embedded//abs/x.gguf").unwrap(),
+            ModelSpec::Embedded(Some("/abs/x.gguf".into()))
+        );
+        assert_eq!(
+            ModelSpec::parse("openai/gpt-4o-mini").unwrap(),
+            ModelSpec::OpenAi("gpt-4o-mini".into())
+        );
         assert_eq!(
             ModelSpec::parse("openai/meta-llama/Llama-3-8B").unwrap(),
             ModelSpec::OpenAi("meta-llama/Llama-3-8B".into())
         );
-        assert_eq!(ModelSpec::parse("anthropic/claude-x").unwrap(), ModelSpec::Anthropic("claude-x".into()));
-        assert_eq!(ModelSpec::parse("mock/echo").unwrap(), ModelSpec::Mock("echo".into()));
-        assert!(matches!(ModelSpec::parse("openai"), Err(Error::InvalidSpec { .. })));
-        assert!(matches!(ModelSpec::parse("openai/"), Err(Error::InvalidSpec { .. })));
-        assert!(matches!(ModelSpec::parse("foo/bar"), Err(Error::UnknownProvider { .. })));
+        assert_eq!(
+            ModelSpec::parse("anthropic/claude-x").unwrap(),
+            ModelSpec::Anthropic("claude-x".into())
+        );
+        assert_eq!(
+            ModelSpec::parse("mock/echo").unwrap(),
+            ModelSpec::Mock("echo".into())
+        );
+        assert!(matches!(
+            ModelSpec::parse("openai"),
+            Err(Error::InvalidSpec { .. })
+        ));
+        assert!(matches!(
+            ModelSpec::parse("openai/"),
+            Err(Error::InvalidSpec { .. })
+        ));
+        assert!(matches!(
+            ModelSpec::parse("foo/bar"),
+            Err(Error::UnknownProvider { .. })
+        ));
     }
 
     #[test]
     fn env_lookup_resolves_cache_dir_in_order() {
         let vars = |pairs: &'static [(&'static str, &'static str)]| {
-            ProviderEnv::from_lookup(move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
+            ProviderEnv::from_lookup(move |k| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            })
         };
-        assert_eq!(vars(&[("HOME", "/h")]).cache_dir, Some(PathBuf::from("/h/.cache/rsp")));
-        assert_eq!(vars(&[("HOME", "/h"), ("XDG_CACHE_HOME", "/x")]).cache_dir, Some(PathBuf::from("/x/rsp")));
         assert_eq!(
-            vars(&[("HOME", "/h"), ("XDG_CACHE_HOME", "/x"), ("RSP_CACHE_DIR", "/r")]).cache_dir,
+            vars(&[("HOME", "/h")]).cache_dir,
+            Some(PathBuf::from("/h/.cache/rsp"))
+        );
+        assert_eq!(
+            vars(&[("HOME", "/h"), ("XDG_CACHE_HOME", "/x")]).cache_dir,
+            Some(PathBuf::from("/x/rsp"))
+        );
+        assert_eq!(
+            vars(&[
+                ("HOME", "/h"),
+                ("XDG_CACHE_HOME", "/x"),
+                ("RSP_CACHE_DIR", "/r")
+            ])
+            .cache_dir,
             Some(PathBuf::from("/r"))
         );
         let e = vars(&[("OPENAI_API_KEY", "sk-zzz"), ("OPENAI_BASE_URL", "")]);
@@ -275,8 +348,20 @@ mod tests {
     fn builds_mock_and_requires_keys_where_needed() {
         let factory = ProviderFactory::new(ProviderOptions::new(ProviderEnv::default())).unwrap();
         assert_eq!(factory.build("mock/echo").unwrap().name(), "mock/echo");
-        assert!(matches!(factory.build("openai/gpt-x"), Err(Error::MissingApiKey { var: "OPENAI_API_KEY", .. })));
-        assert!(matches!(factory.build("anthropic/c"), Err(Error::MissingApiKey { var: "ANTHROPIC_API_KEY", .. })));
+        assert!(matches!(
+            factory.build("openai/gpt-x"),
+            Err(Error::MissingApiKey {
+                var: "OPENAI_API_KEY",
+                ..
+            })
+        ));
+        assert!(matches!(
+            factory.build("anthropic/c"),
+            Err(Error::MissingApiKey {
+                var: "ANTHROPIC_API_KEY",
+                ..
+            })
+        ));
         let local = ProviderFactory::new(ProviderOptions {
             openai_base_url: Some("http://127.0.0.1:9/v1".into()),
             ..ProviderOptions::new(ProviderEnv::default())
@@ -284,6 +369,9 @@ mod tests {
         .unwrap();
         let m = local.build("openai/local").unwrap();
         assert_eq!(m.endpoint(), Some("http://127.0.0.1:9/v1"));
-        assert!(m.capabilities().scoring, "local OpenAI-compatible servers can score");
+        assert!(
+            m.capabilities().scoring,
+            "local OpenAI-compatible servers can score"
+        );
     }
 }

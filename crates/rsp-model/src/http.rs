@@ -54,7 +54,10 @@ impl Transport {
     ) -> Result<Vec<u8>, Error> {
         match self.exchange(url, headers, body, meta, Mode::Whole).await? {
             Exchanged::Whole(bytes) => Ok(bytes),
-            Exchanged::Streaming(_) => Err(Error::IncompleteResponse { provider: self.provider, what: "a complete body" }),
+            Exchanged::Streaming(_) => Err(Error::IncompleteResponse {
+                provider: self.provider,
+                what: "a complete body",
+            }),
         }
     }
 
@@ -68,9 +71,15 @@ impl Transport {
         body: &B,
         meta: &mut CallMeta,
     ) -> Result<Response, Error> {
-        match self.exchange(url, headers, body, meta, Mode::Streaming).await? {
+        match self
+            .exchange(url, headers, body, meta, Mode::Streaming)
+            .await?
+        {
             Exchanged::Streaming(resp) => Ok(resp),
-            Exchanged::Whole(_) => Err(Error::IncompleteResponse { provider: self.provider, what: "a streaming body" }),
+            Exchanged::Whole(_) => Err(Error::IncompleteResponse {
+                provider: self.provider,
+                what: "a streaming body",
+            }),
         }
     }
 
@@ -111,13 +120,21 @@ impl Transport {
                     let status = resp.status();
                     let after = retry::retry_after(resp.headers());
                     let text = resp.text().await.unwrap_or_default();
-                    Failure::Status { status, after, body: self.excerpt(&text) }
+                    Failure::Status {
+                        status,
+                        after,
+                        body: self.excerpt(&text),
+                    }
                 }
                 Err(e) => Failure::Transport(e),
             };
             drop(permit);
             let wait = match failure {
-                Failure::Status { status, after, body } => {
+                Failure::Status {
+                    status,
+                    after,
+                    body,
+                } => {
                     if status == StatusCode::TOO_MANY_REQUESTS {
                         self.limiter.on_overload();
                     }
@@ -125,7 +142,12 @@ impl Transport {
                     tracing::debug!(provider = self.provider, attempt, %note, "model request failed");
                     meta.errors.push(note);
                     if !(retry::is_retryable_status(status) && retries_left) {
-                        return Err(Error::Status { provider: self.provider, status: status.as_u16(), attempts: attempt, body });
+                        return Err(Error::Status {
+                            provider: self.provider,
+                            status: status.as_u16(),
+                            attempts: attempt,
+                            body,
+                        });
                     }
                     self.retry.delay(attempt - 1, after, &mut rng)
                 }
@@ -134,7 +156,11 @@ impl Transport {
                     tracing::debug!(provider = self.provider, attempt, %note, "model request failed");
                     meta.errors.push(note);
                     if !(retry::is_retryable_transport(&e) && retries_left) {
-                        return Err(Error::Http { provider: self.provider, attempts: attempt, source: e });
+                        return Err(Error::Http {
+                            provider: self.provider,
+                            attempts: attempt,
+                            source: e,
+                        });
                     }
                     self.retry.delay(attempt - 1, None, &mut rng)
                 }
@@ -156,7 +182,11 @@ enum Exchanged {
 }
 
 enum Failure {
-    Status { status: StatusCode, after: Option<Duration>, body: String },
+    Status {
+        status: StatusCode,
+        after: Option<Duration>,
+        body: String,
+    },
     Transport(reqwest::Error),
 }
 
@@ -174,7 +204,10 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// Parses a JSON body, turning failures into [`Error::MalformedResponse`] with a redacted
 /// excerpt (a truncated body must be an error, never an empty answer).
-pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(transport: &Transport, body: &[u8]) -> Result<T, Error> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+    transport: &Transport,
+    body: &[u8],
+) -> Result<T, Error> {
     serde_json::from_slice(body).map_err(|source| Error::MalformedResponse {
         provider: transport.provider,
         excerpt: transport.excerpt(&String::from_utf8_lossy(body)),
@@ -210,10 +243,14 @@ mod tests {
     #[test]
     fn truncated_json_is_a_malformed_response() {
         let t = transport(Some("sk-123"));
-        let err = parse_json::<serde_json::Value>(&t, br#"{"choices": [{"text": "sk-123 hal"#).unwrap_err();
+        let err = parse_json::<serde_json::Value>(&t, br#"{"choices": [{"text": "sk-123 hal"#)
+            .unwrap_err();
         match err {
             Error::MalformedResponse { excerpt, .. } => {
-                assert!(excerpt.contains("***") && !excerpt.contains("sk-123"), "{excerpt}");
+                assert!(
+                    excerpt.contains("***") && !excerpt.contains("sk-123"),
+                    "{excerpt}"
+                );
             }
             other => panic!("unexpected {other:?}"),
         }

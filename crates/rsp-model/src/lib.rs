@@ -35,6 +35,8 @@
 //! agnostic; see [`cache`] for when it must be bypassed.
 
 #![deny(missing_docs)]
+// Tests may unwrap: a panic is the failure report.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod anthropic;
 mod api;
@@ -53,7 +55,9 @@ mod types;
 pub use anthropic::{AnthropicModel, DEFAULT_ANTHROPIC_BASE_URL};
 pub use api::{GenerationStream, ModelApi, whole_answer_stream};
 pub use cache::{CacheKey, CacheMode, InMemoryCache, ResponseCache, cache_key, generate_cached};
-pub use embedded::{DEFAULT_MODEL_FILE, EmbeddedModel, EmbeddedOptions, EngineError, resolve_model_path};
+pub use embedded::{
+    DEFAULT_MODEL_FILE, EmbeddedModel, EmbeddedOptions, EngineError, resolve_model_path,
+};
 pub use error::Error;
 pub use factory::{ModelSpec, ProviderEnv, ProviderFactory, ProviderOptions};
 pub use limiter::{AdaptiveLimiter, Permit};
@@ -62,6 +66,6 @@ pub use openai::{DEFAULT_OPENAI_BASE_URL, OpenAiModel};
 pub use retry::RetryPolicy;
 pub use secret::SecretString;
 pub use types::{
-    CallMeta, Capabilities, Choice, ContinuationScore, GenerateConfig, Generation, Message, Role, ScoreRequest, Scores,
-    StopReason, StreamEvent, TokenLogprob, Usage,
+    CallMeta, Capabilities, Choice, ContinuationScore, GenerateConfig, Generation, Message, Role,
+    ScoreRequest, Scores, StopReason, StreamEvent, TokenLogprob, Usage,
 };

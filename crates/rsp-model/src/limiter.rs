@@ -36,7 +36,10 @@ impl AdaptiveLimiter {
     pub fn new(initial: usize, max: usize) -> Self {
         let max = max.max(1) as f64;
         Self {
-            state: Mutex::new(State { limit: (initial.max(1) as f64).min(max), in_flight: 0 }),
+            state: Mutex::new(State {
+                limit: (initial.max(1) as f64).min(max),
+                in_flight: 0,
+            }),
             released: Notify::new(),
             min: 1.0,
             max,

@@ -19,8 +19,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::http::{Transport, error_chain, parse_json};
 use crate::{
-    CallMeta, Capabilities, Choice, ContinuationScore, Error, GenerateConfig, Generation, GenerationStream, Message,
-    ModelApi, ScoreRequest, Scores, StopReason, StreamEvent, TokenLogprob, Usage,
+    CallMeta, Capabilities, Choice, ContinuationScore, Error, GenerateConfig, Generation,
+    GenerationStream, Message, ModelApi, ScoreRequest, Scores, StopReason, StreamEvent,
+    TokenLogprob, Usage,
 };
 
 /// OpenAI's own endpoint, used when neither configuration nor `OPENAI_BASE_URL` names one.
@@ -43,8 +44,12 @@ impl OpenAiModel {
     pub(crate) fn new(model: &str, base_url: &str, transport: Transport) -> Result<Self, Error> {
         let mut headers = HeaderMap::new();
         if let Some(key) = &transport.secret {
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
-                .map_err(|_| Error::InvalidRequest("OPENAI_API_KEY contains characters not allowed in a header"))?;
+            let mut value =
+                HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| {
+                    Error::InvalidRequest(
+                        "OPENAI_API_KEY contains characters not allowed in a header",
+                    )
+                })?;
             value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
         }
@@ -62,10 +67,21 @@ impl OpenAiModel {
         self.transport.limiter.limit()
     }
 
-    fn chat_body<'a>(&'a self, messages: &'a [Message], config: &'a GenerateConfig, stream: bool) -> ChatRequest<'a> {
+    fn chat_body<'a>(
+        &'a self,
+        messages: &'a [Message],
+        config: &'a GenerateConfig,
+        stream: bool,
+    ) -> ChatRequest<'a> {
         ChatRequest {
             model: &self.model,
-            messages: messages.iter().map(|m| WireMessage { role: m.role.as_str(), content: &m.content }).collect(),
+            messages: messages
+                .iter()
+                .map(|m| WireMessage {
+                    role: m.role.as_str(),
+                    content: &m.content,
+                })
+                .collect(),
             max_tokens: config.max_tokens,
             temperature: config.temperature,
             top_p: config.top_p,
@@ -74,7 +90,9 @@ impl OpenAiModel {
             n: config.n,
             logprobs: config.logprobs.then_some(true),
             stream: stream.then_some(true),
-            stream_options: stream.then_some(StreamOptions { include_usage: true }),
+            stream_options: stream.then_some(StreamOptions {
+                include_usage: true,
+            }),
         }
     }
 }
@@ -99,25 +117,49 @@ impl ModelApi for OpenAiModel {
         }
     }
 
-    async fn generate(&self, messages: &[Message], config: &GenerateConfig) -> Result<Generation, Error> {
+    async fn generate(
+        &self,
+        messages: &[Message],
+        config: &GenerateConfig,
+    ) -> Result<Generation, Error> {
         let started = Instant::now();
         let mut meta = CallMeta::default();
         let url = format!("{}/chat/completions", self.base_url);
         let body = self.chat_body(messages, config, false);
-        let bytes = self.transport.post_json(&url, &self.headers, &body, &mut meta).await?;
+        let bytes = self
+            .transport
+            .post_json(&url, &self.headers, &body, &mut meta)
+            .await?;
         let response: ChatResponse = parse_json(&self.transport, &bytes)?;
         if response.choices.is_empty() {
-            return Err(Error::IncompleteResponse { provider: PROVIDER, what: "choices" });
+            return Err(Error::IncompleteResponse {
+                provider: PROVIDER,
+                what: "choices",
+            });
         }
         let mut choices: Vec<(u32, Choice)> = response
             .choices
             .into_iter()
             .map(|c| {
-                let stop_reason = stop_reason(c.finish_reason.as_deref(), c.stop_reason.as_ref(), config);
+                let stop_reason =
+                    stop_reason(c.finish_reason.as_deref(), c.stop_reason.as_ref(), config);
                 let logprobs = c.logprobs.and_then(|l| l.content).map(|tokens| {
-                    tokens.into_iter().map(|t| TokenLogprob { token: t.token, logprob: t.logprob }).collect()
+                    tokens
+                        .into_iter()
+                        .map(|t| TokenLogprob {
+                            token: t.token,
+                            logprob: t.logprob,
+                        })
+                        .collect()
                 });
-                (c.index, Choice { text: c.message.content.unwrap_or_default(), stop_reason, logprobs })
+                (
+                    c.index,
+                    Choice {
+                        text: c.message.content.unwrap_or_default(),
+                        stop_reason,
+                        logprobs,
+                    },
+                )
             })
             .collect();
         choices.sort_by_key(|(i, _)| *i);
@@ -126,16 +168,26 @@ impl ModelApi for OpenAiModel {
             choices: choices.into_iter().map(|(_, c)| c).collect(),
             usage: response.usage.map(Usage::from).unwrap_or_default(),
             latency: started.elapsed(),
-            meta: CallMeta { seed: config.seed, ..meta },
+            meta: CallMeta {
+                seed: config.seed,
+                ..meta
+            },
         })
     }
 
-    async fn generate_stream(&self, messages: &[Message], config: &GenerateConfig) -> Result<GenerationStream, Error> {
+    async fn generate_stream(
+        &self,
+        messages: &[Message],
+        config: &GenerateConfig,
+    ) -> Result<GenerationStream, Error> {
         let started = Instant::now();
         let mut meta = CallMeta::default();
         let url = format!("{}/chat/completions", self.base_url);
         let body = self.chat_body(messages, config, true);
-        let response = self.transport.post_streaming(&url, &self.headers, &body, &mut meta).await?;
+        let response = self
+            .transport
+            .post_streaming(&url, &self.headers, &body, &mut meta)
+            .await?;
         let (tx, rx) = futures::channel::mpsc::unbounded();
         let mut state = SseState {
             name: self.name.clone(),
@@ -144,7 +196,10 @@ impl ModelApi for OpenAiModel {
             reasons: vec![None; config.n.max(1) as usize],
             usage: Usage::default(),
             started,
-            meta: CallMeta { seed: config.seed, ..meta },
+            meta: CallMeta {
+                seed: config.seed,
+                ..meta
+            },
         };
         let secret = self.transport.secret.clone();
         tokio::spawn(async move {
@@ -156,7 +211,11 @@ impl ModelApi for OpenAiModel {
                     Ok(c) => c,
                     Err(e) => {
                         tracing::debug!(error = %redacted(&secret, &error_chain(&e)), "stream broke");
-                        let _ = tx.unbounded_send(Err(Error::Http { provider: PROVIDER, attempts: state.meta.attempts, source: e }));
+                        let _ = tx.unbounded_send(Err(Error::Http {
+                            provider: PROVIDER,
+                            attempts: state.meta.attempts,
+                            source: e,
+                        }));
                         return;
                     }
                 };
@@ -183,7 +242,10 @@ impl ModelApi for OpenAiModel {
             let last = if finished {
                 Ok(StreamEvent::Done(state.finish()))
             } else {
-                Err(Error::IncompleteResponse { provider: PROVIDER, what: "the end of the event stream (it was cut off)" })
+                Err(Error::IncompleteResponse {
+                    provider: PROVIDER,
+                    what: "the end of the event stream (it was cut off)",
+                })
             };
             let _ = tx.unbounded_send(last);
         });
@@ -192,17 +254,29 @@ impl ModelApi for OpenAiModel {
 
     async fn score(&self, request: &ScoreRequest) -> Result<Scores, Error> {
         if !self.capabilities().scoring {
-            return Err(Error::Unsupported { model: self.name.clone(), feature: "log-likelihood scoring (echo + logprobs)" });
+            return Err(Error::Unsupported {
+                model: self.name.clone(),
+                feature: "log-likelihood scoring (echo + logprobs)",
+            });
         }
         if request.context.is_empty() {
             return Err(Error::InvalidRequest("scoring needs a non-empty context"));
         }
         if request.continuations.is_empty() {
-            return Ok(Scores { model: self.name.clone(), scores: Vec::new(), latency: Default::default(), meta: CallMeta::default() });
+            return Ok(Scores {
+                model: self.name.clone(),
+                scores: Vec::new(),
+                latency: Default::default(),
+                meta: CallMeta::default(),
+            });
         }
         let started = Instant::now();
         let mut meta = CallMeta::default();
-        let prompts: Vec<String> = request.continuations.iter().map(|c| format!("{}{c}", request.context)).collect();
+        let prompts: Vec<String> = request
+            .continuations
+            .iter()
+            .map(|c| format!("{}{c}", request.context))
+            .collect();
         let body = CompletionRequest {
             model: &self.model,
             prompt: &prompts,
@@ -212,40 +286,73 @@ impl ModelApi for OpenAiModel {
             echo: true,
         };
         let url = format!("{}/completions", self.base_url);
-        let bytes = self.transport.post_json(&url, &self.headers, &body, &mut meta).await?;
+        let bytes = self
+            .transport
+            .post_json(&url, &self.headers, &body, &mut meta)
+            .await?;
         let response: CompletionResponse = parse_json(&self.transport, &bytes)?;
         if response.choices.len() != prompts.len() {
-            return Err(Error::IncompleteResponse { provider: PROVIDER, what: "one choice per prompt" });
+            return Err(Error::IncompleteResponse {
+                provider: PROVIDER,
+                what: "one choice per prompt",
+            });
         }
         let context_chars = request.context.chars().count();
         let mut scores = vec![None; prompts.len()];
         for choice in response.choices {
             let i = choice.index as usize;
-            let prompt = prompts.get(i).ok_or(Error::IncompleteResponse { provider: PROVIDER, what: "valid choice indices" })?;
+            let prompt = prompts.get(i).ok_or(Error::IncompleteResponse {
+                provider: PROVIDER,
+                what: "valid choice indices",
+            })?;
             let logprobs = choice.logprobs.ok_or(Error::IncompleteResponse {
                 provider: PROVIDER,
                 what: "echoed prompt logprobs (does the server support `echo` with `logprobs`?)",
             })?;
-            scores[i] = Some(continuation_score(&logprobs, context_chars, prompt.chars().count())?);
+            scores[i] = Some(continuation_score(
+                &logprobs,
+                context_chars,
+                prompt.chars().count(),
+            )?);
         }
-        let scores = scores
-            .into_iter()
-            .collect::<Option<Vec<_>>>()
-            .ok_or(Error::IncompleteResponse { provider: PROVIDER, what: "a choice for every prompt" })?;
-        Ok(Scores { model: self.name.clone(), scores, latency: started.elapsed(), meta })
+        let scores =
+            scores
+                .into_iter()
+                .collect::<Option<Vec<_>>>()
+                .ok_or(Error::IncompleteResponse {
+                    provider: PROVIDER,
+                    what: "a choice for every prompt",
+                })?;
+        Ok(Scores {
+            model: self.name.clone(),
+            scores,
+            latency: started.elapsed(),
+            meta,
+        })
     }
 }
 
 /// Sums the log-probabilities of the echoed tokens that belong to the continuation: those
 /// that end past the context and start before the end of the prompt (the one generated
 /// token starts at the prompt's end and is excluded).
-fn continuation_score(logprobs: &CompletionLogprobs, context_chars: usize, prompt_chars: usize) -> Result<ContinuationScore, Error> {
-    let missing = Error::IncompleteResponse { provider: PROVIDER, what: "aligned tokens, token_logprobs and text_offset" };
+fn continuation_score(
+    logprobs: &CompletionLogprobs,
+    context_chars: usize,
+    prompt_chars: usize,
+) -> Result<ContinuationScore, Error> {
+    let missing = Error::IncompleteResponse {
+        provider: PROVIDER,
+        what: "aligned tokens, token_logprobs and text_offset",
+    };
     let n = logprobs.tokens.len();
     if logprobs.token_logprobs.len() != n || logprobs.text_offset.len() != n {
         return Err(missing);
     }
-    let mut score = ContinuationScore { logprob: 0.0, is_greedy: true, n_tokens: 0 };
+    let mut score = ContinuationScore {
+        logprob: 0.0,
+        is_greedy: true,
+        n_tokens: 0,
+    };
     for i in 0..n {
         let start = logprobs.text_offset[i];
         let end = start + logprobs.tokens[i].chars().count();
@@ -269,12 +376,19 @@ fn continuation_score(logprobs: &CompletionLogprobs, context_chars: usize, promp
         }
     }
     if score.n_tokens == 0 {
-        return Err(Error::IncompleteResponse { provider: PROVIDER, what: "continuation tokens in the echoed prompt" });
+        return Err(Error::IncompleteResponse {
+            provider: PROVIDER,
+            what: "continuation tokens in the echoed prompt",
+        });
     }
     Ok(score)
 }
 
-fn stop_reason(finish: Option<&str>, matched: Option<&serde_json::Value>, config: &GenerateConfig) -> StopReason {
+fn stop_reason(
+    finish: Option<&str>,
+    matched: Option<&serde_json::Value>,
+    config: &GenerateConfig,
+) -> StopReason {
     match finish {
         Some("length") => StopReason::MaxTokens,
         Some("content_filter") => StopReason::ContentFilter,
@@ -288,7 +402,9 @@ fn stop_reason(finish: Option<&str>, matched: Option<&serde_json::Value>, config
 }
 
 fn redacted(secret: &Option<crate::SecretString>, text: &str) -> String {
-    secret.as_ref().map_or_else(|| text.to_owned(), |s| s.redact(text))
+    secret
+        .as_ref()
+        .map_or_else(|| text.to_owned(), |s| s.redact(text))
 }
 
 /// Accumulates a streamed answer.
@@ -308,7 +424,11 @@ enum LineOutcome {
 }
 
 impl SseState {
-    fn line(&mut self, line: &str, secret: &Option<crate::SecretString>) -> Result<LineOutcome, Error> {
+    fn line(
+        &mut self,
+        line: &str,
+        secret: &Option<crate::SecretString>,
+    ) -> Result<LineOutcome, Error> {
         let Some(data) = line.strip_prefix("data:") else {
             return Ok(LineOutcome::Events(Vec::new())); // blank lines, comments, `event:` fields
         };
@@ -316,11 +436,12 @@ impl SseState {
         if data == "[DONE]" {
             return Ok(LineOutcome::Done);
         }
-        let chunk: StreamChunk = serde_json::from_str(data).map_err(|source| Error::MalformedResponse {
-            provider: PROVIDER,
-            excerpt: redacted(secret, &data.chars().take(300).collect::<String>()),
-            source,
-        })?;
+        let chunk: StreamChunk =
+            serde_json::from_str(data).map_err(|source| Error::MalformedResponse {
+                provider: PROVIDER,
+                excerpt: redacted(secret, &data.chars().take(300).collect::<String>()),
+                source,
+            })?;
         if let Some(u) = chunk.usage {
             self.usage = u.into();
         }
@@ -333,7 +454,10 @@ impl SseState {
             }
             if let Some(text) = c.delta.content.filter(|t| !t.is_empty()) {
                 self.texts[i].push_str(&text);
-                events.push(StreamEvent::Delta { choice: c.index, text });
+                events.push(StreamEvent::Delta {
+                    choice: c.index,
+                    text,
+                });
             }
             if let Some(f) = c.finish_reason.as_deref() {
                 self.reasons[i] = Some(stop_reason(Some(f), c.stop_reason.as_ref(), &self.config));
@@ -347,9 +471,19 @@ impl SseState {
             .texts
             .into_iter()
             .zip(self.reasons)
-            .map(|(text, reason)| Choice { text, stop_reason: reason.unwrap_or(StopReason::Other), logprobs: None })
+            .map(|(text, reason)| Choice {
+                text,
+                stop_reason: reason.unwrap_or(StopReason::Other),
+                logprobs: None,
+            })
             .collect();
-        Generation { model: self.name, choices, usage: self.usage, latency: self.started.elapsed(), meta: self.meta }
+        Generation {
+            model: self.name,
+            choices,
+            usage: self.usage,
+            latency: self.started.elapsed(),
+            meta: self.meta,
+        }
     }
 }
 
@@ -428,7 +562,10 @@ struct WireUsage {
 
 impl From<WireUsage> for Usage {
     fn from(u: WireUsage) -> Self {
-        Usage { input_tokens: u.prompt_tokens, output_tokens: u.completion_tokens }
+        Usage {
+            input_tokens: u.prompt_tokens,
+            output_tokens: u.completion_tokens,
+        }
     }
 }
 
@@ -490,7 +627,11 @@ struct CompletionLogprobs {
 mod tests {
     use super::*;
 
-    fn logprobs(tokens: &[&str], lps: &[Option<f64>], tops: &[Option<(&str, f64)>]) -> CompletionLogprobs {
+    fn logprobs(
+        tokens: &[&str],
+        lps: &[Option<f64>],
+        tops: &[Option<(&str, f64)>],
+    ) -> CompletionLogprobs {
         let mut offset = 0;
         let mut text_offset = Vec::new();
         for t in tokens {
@@ -500,7 +641,11 @@ mod tests {
         CompletionLogprobs {
             tokens: tokens.iter().map(|t| t.to_string()).collect(),
             token_logprobs: lps.to_vec(),
-            top_logprobs: Some(tops.iter().map(|t| t.map(|(k, v)| BTreeMap::from([(k.to_string(), v)]))).collect()),
+            top_logprobs: Some(
+                tops.iter()
+                    .map(|t| t.map(|(k, v)| BTreeMap::from([(k.to_string(), v)])))
+                    .collect(),
+            ),
             text_offset,
         }
     }
@@ -510,8 +655,22 @@ mod tests {
         // context "The capital is" (14 chars), continuation " Paris", then one generated token.
         let l = logprobs(
             &["The", " capital", " is", " Par", "is", "."],
-            &[None, Some(-5.0), Some(-1.0), Some(-0.5), Some(-0.1), Some(-2.0)],
-            &[None, Some((" capital", -5.0)), Some((" is", -1.0)), Some((" Par", -0.5)), Some(("is", -0.1)), Some((".", -2.0))],
+            &[
+                None,
+                Some(-5.0),
+                Some(-1.0),
+                Some(-0.5),
+                Some(-0.1),
+                Some(-2.0),
+            ],
+            &[
+                None,
+                Some((" capital", -5.0)),
+                Some((" is", -1.0)),
+                Some((" Par", -0.5)),
+                Some(("is", -0.1)),
+                Some((".", -2.0)),
+            ],
         );
         let s = continuation_score(&l, 14, 20).unwrap();
         assert_eq!(s.n_tokens, 2);
@@ -521,7 +680,11 @@ mod tests {
 
     #[test]
     fn not_greedy_when_a_better_token_exists() {
-        let l = logprobs(&["A", " b"], &[None, Some(-3.0)], &[None, Some((" c", -0.2))]);
+        let l = logprobs(
+            &["A", " b"],
+            &[None, Some(-3.0)],
+            &[None, Some((" c", -0.2))],
+        );
         let s = continuation_score(&l, 1, 3).unwrap();
         assert!(!s.is_greedy);
         assert_eq!(s.n_tokens, 1);
@@ -531,16 +694,28 @@ mod tests {
     fn misaligned_logprobs_are_an_error() {
         let mut l = logprobs(&["A", " b"], &[None, Some(-3.0)], &[None, None]);
         l.text_offset.pop();
-        assert!(matches!(continuation_score(&l, 1, 3), Err(Error::IncompleteResponse { .. })));
+        assert!(matches!(
+            continuation_score(&l, 1, 3),
+            Err(Error::IncompleteResponse { .. })
+        ));
     }
 
     #[test]
     fn maps_finish_reasons() {
-        let c = GenerateConfig { stop: vec!["END".into()], ..GenerateConfig::default() };
+        let c = GenerateConfig {
+            stop: vec!["END".into()],
+            ..GenerateConfig::default()
+        };
         assert_eq!(stop_reason(Some("length"), None, &c), StopReason::MaxTokens);
         assert_eq!(stop_reason(Some("stop"), None, &c), StopReason::EndOfTurn);
-        assert_eq!(stop_reason(Some("stop"), Some(&serde_json::json!("END")), &c), StopReason::StopSequence);
-        assert_eq!(stop_reason(Some("content_filter"), None, &c), StopReason::ContentFilter);
+        assert_eq!(
+            stop_reason(Some("stop"), Some(&serde_json::json!("END")), &c),
+            StopReason::StopSequence
+        );
+        assert_eq!(
+            stop_reason(Some("content_filter"), None, &c),
+            StopReason::ContentFilter
+        );
         assert_eq!(stop_reason(None, None, &c), StopReason::Other);
     }
 }

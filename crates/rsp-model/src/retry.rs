@@ -39,7 +39,10 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// Never retry.
     pub fn none() -> Self {
-        Self { max_retries: 0, ..Self::default() }
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
     }
 
     /// The wait before retry number `retry` (0-based), honouring `retry_after` when given.
@@ -58,7 +61,9 @@ impl RetryPolicy {
 
 /// True for statuses worth retrying.
 pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
-    status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::REQUEST_TIMEOUT || status.is_server_error()
+    status == StatusCode::TOO_MANY_REQUESTS
+        || status == StatusCode::REQUEST_TIMEOUT
+        || status.is_server_error()
 }
 
 /// True for transport errors worth retrying (timeouts, refused or reset connections,
@@ -92,21 +97,34 @@ mod tests {
         };
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         for retry in 0..10 {
-            let ceiling = Duration::from_millis(100 * 2u64.pow(retry)).min(Duration::from_millis(350));
+            let ceiling =
+                Duration::from_millis(100 * 2u64.pow(retry)).min(Duration::from_millis(350));
             for _ in 0..50 {
                 assert!(p.delay(retry, None, &mut rng) <= ceiling);
             }
         }
         let samples: Vec<_> = (0..50).map(|_| p.delay(3, None, &mut rng)).collect();
-        assert!(samples.iter().any(|d| *d != samples[0]), "jitter must vary the delay");
+        assert!(
+            samples.iter().any(|d| *d != samples[0]),
+            "jitter must vary the delay"
+        );
     }
 
     #[test]
     fn retry_after_wins_but_is_capped() {
-        let p = RetryPolicy { max_retry_after: Duration::from_secs(2), ..RetryPolicy::default() };
+        let p = RetryPolicy {
+            max_retry_after: Duration::from_secs(2),
+            ..RetryPolicy::default()
+        };
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        assert_eq!(p.delay(0, Some(Duration::from_secs(1)), &mut rng), Duration::from_secs(1));
-        assert_eq!(p.delay(0, Some(Duration::from_secs(100)), &mut rng), Duration::from_secs(2));
+        assert_eq!(
+            p.delay(0, Some(Duration::from_secs(1)), &mut rng),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            p.delay(0, Some(Duration::from_secs(100)), &mut rng),
+            Duration::from_secs(2)
+        );
     }
 
     #[test]
@@ -117,7 +135,10 @@ mod tests {
         assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
         h.insert(RETRY_AFTER, HeaderValue::from_static("0.25"));
         assert_eq!(retry_after(&h), Some(Duration::from_millis(250)));
-        h.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
         assert_eq!(retry_after(&h), None);
         h.insert(RETRY_AFTER, HeaderValue::from_static("-1"));
         assert_eq!(retry_after(&h), None);

@@ -43,17 +43,26 @@ pub struct Message {
 impl Message {
     /// A system message.
     pub fn system(content: impl Into<String>) -> Self {
-        Self { role: Role::System, content: content.into() }
+        Self {
+            role: Role::System,
+            content: content.into(),
+        }
     }
 
     /// A user message.
     pub fn user(content: impl Into<String>) -> Self {
-        Self { role: Role::User, content: content.into() }
+        Self {
+            role: Role::User,
+            content: content.into(),
+        }
     }
 
     /// An assistant message.
     pub fn assistant(content: impl Into<String>) -> Self {
-        Self { role: Role::Assistant, content: content.into() }
+        Self {
+            role: Role::Assistant,
+            content: content.into(),
+        }
     }
 }
 
@@ -99,12 +108,20 @@ impl Default for GenerateConfig {
 impl GenerateConfig {
     /// Greedy decoding of at most `max_tokens` tokens.
     pub fn greedy(max_tokens: u32) -> Self {
-        Self { max_tokens, ..Self::default() }
+        Self {
+            max_tokens,
+            ..Self::default()
+        }
     }
 
     /// Seeded sampling at `temperature`.
     pub fn sampled(max_tokens: u32, temperature: f32, seed: u64) -> Self {
-        Self { max_tokens, temperature, seed: Some(seed), ..Self::default() }
+        Self {
+            max_tokens,
+            temperature,
+            seed: Some(seed),
+            ..Self::default()
+        }
     }
 
     /// True when the output is a deterministic function of the request: greedy decoding, or
@@ -225,7 +242,10 @@ pub struct ScoreRequest {
 
 impl ScoreRequest {
     /// Builds a request from a context and its candidate continuations.
-    pub fn new(context: impl Into<String>, continuations: impl IntoIterator<Item = impl Into<String>>) -> Self {
+    pub fn new(
+        context: impl Into<String>,
+        continuations: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
         Self {
             context: context.into(),
             continuations: continuations.into_iter().map(Into::into).collect(),
@@ -270,7 +290,10 @@ impl Scores {
     }
 }
 
-fn argmax_by(scores: &[ContinuationScore], key: impl Fn(&ContinuationScore) -> f64) -> Option<usize> {
+fn argmax_by(
+    scores: &[ContinuationScore],
+    key: impl Fn(&ContinuationScore) -> f64,
+) -> Option<usize> {
     let mut best: Option<(usize, f64)> = None;
     for (i, s) in scores.iter().enumerate() {
         let k = key(s);
@@ -336,7 +359,13 @@ mod tests {
         let c = GenerateConfig::default();
         assert_eq!(c.temperature, 0.0);
         assert!(c.is_deterministic());
-        assert!(!GenerateConfig { temperature: 0.7, ..c.clone() }.is_deterministic());
+        assert!(
+            !GenerateConfig {
+                temperature: 0.7,
+                ..c
+            }
+            .is_deterministic()
+        );
         assert!(GenerateConfig::sampled(10, 0.7, 3).is_deterministic());
     }
 
@@ -349,7 +378,11 @@ mod tests {
 
     #[test]
     fn argmax_prefers_first_on_ties_and_normalises() {
-        let s = |logprob, n_tokens| ContinuationScore { logprob, is_greedy: false, n_tokens };
+        let s = |logprob, n_tokens| ContinuationScore {
+            logprob,
+            is_greedy: false,
+            n_tokens,
+        };
         let scores = Scores {
             model: "mock/x".into(),
             scores: vec![s(-4.0, 4), s(-3.0, 1), s(-3.0, 1)],
@@ -364,10 +397,22 @@ mod tests {
     fn generation_roundtrips_through_json_with_latency_in_ms() {
         let g = Generation {
             model: "mock/echo".into(),
-            choices: vec![Choice { text: "hi".into(), stop_reason: StopReason::EndOfTurn, logprobs: None }],
-            usage: Usage { input_tokens: 3, output_tokens: 1 },
+            choices: vec![Choice {
+                text: "hi".into(),
+                stop_reason: StopReason::EndOfTurn,
+                logprobs: None,
+            }],
+            usage: Usage {
+                input_tokens: 3,
+                output_tokens: 1,
+            },
             latency: Duration::from_millis(1500),
-            meta: CallMeta { attempts: 2, errors: vec!["HTTP 500".into()], seed: None, cached: false },
+            meta: CallMeta {
+                attempts: 2,
+                errors: vec!["HTTP 500".into()],
+                seed: None,
+                cached: false,
+            },
         };
         let v = serde_json::to_value(&g).unwrap();
         assert_eq!(v["latency"], 1500.0);

@@ -4,12 +4,14 @@
 //! the machine is shared, and llama.cpp degrades badly when several copies fight for cores.
 //! If the GGUF is missing (setup script not run) the test prints why and passes vacuously.
 
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 
 use futures::StreamExt;
 use rsp_model::{
-    EmbeddedOptions, GenerateConfig, Message, ModelApi, ProviderEnv, ProviderFactory, ProviderOptions, ScoreRequest,
-    StopReason, StreamEvent,
+    EmbeddedOptions, GenerateConfig, Message, ModelApi, ProviderEnv, ProviderFactory,
+    ProviderOptions, ScoreRequest, StopReason, StreamEvent,
 };
 
 fn capital() -> Vec<Message> {
@@ -20,14 +22,21 @@ fn capital() -> Vec<Message> {
 async fn embedded_model_end_to_end() {
     let env = ProviderEnv::from_process();
     let options = ProviderOptions {
-        embedded: EmbeddedOptions { threads: Some(1), context_size: 4096, ..EmbeddedOptions::default() },
+        embedded: EmbeddedOptions {
+            threads: Some(1),
+            context_size: 4096,
+            ..EmbeddedOptions::default()
+        },
         ..ProviderOptions::new(env)
     };
     let factory = ProviderFactory::new(options).unwrap();
     let model: Arc<dyn ModelApi> = match factory.build("embedded") {
         Ok(m) => m,
         Err(rsp_model::Error::ModelNotFound { path }) => {
-            eprintln!("SKIPPED embedded model tests: no GGUF at {} (run scripts/fetch-model.sh)", path.display());
+            eprintln!(
+                "SKIPPED embedded model tests: no GGUF at {} (run scripts/fetch-model.sh)",
+                path.display()
+            );
             return;
         }
         Err(e) => panic!("could not load the embedded model: {e:?}"),
@@ -40,8 +49,15 @@ async fn embedded_model_end_to_end() {
     );
 
     // Greedy answer.
-    let greedy = model.generate(&capital(), &GenerateConfig::greedy(24)).await.unwrap();
-    assert!(greedy.text().contains("Paris"), "greedy answer: {:?}", greedy.text());
+    let greedy = model
+        .generate(&capital(), &GenerateConfig::greedy(24))
+        .await
+        .unwrap();
+    assert!(
+        greedy.text().contains("Paris"),
+        "greedy answer: {:?}",
+        greedy.text()
+    );
     assert_eq!(greedy.choices[0].stop_reason, StopReason::EndOfTurn);
     assert!(greedy.usage.input_tokens > 5 && greedy.usage.output_tokens > 1);
 
@@ -54,20 +70,34 @@ async fn embedded_model_end_to_end() {
 
     // Scoring ranks the right answer first, and KV reuse gives the same numbers as
     // scoring each continuation on its own.
-    let request = ScoreRequest::new("The capital of France is", [" Paris", " Berlin", " a city in Europe"]);
+    let request = ScoreRequest::new(
+        "The capital of France is",
+        [" Paris", " Berlin", " a city in Europe"],
+    );
     let shared = model.score(&request).await.unwrap();
     assert_eq!(shared.argmax(), Some(0), "{:?}", shared.scores);
     assert!(shared.scores[0].logprob > shared.scores[1].logprob);
-    assert!(shared.scores[0].n_tokens >= 1 && shared.scores[2].n_tokens > shared.scores[0].n_tokens);
+    assert!(
+        shared.scores[0].n_tokens >= 1 && shared.scores[2].n_tokens > shared.scores[0].n_tokens
+    );
     for (i, cont) in request.continuations.iter().enumerate() {
-        let alone = model.score(&ScoreRequest::new(request.context.clone(), [cont.clone()])).await.unwrap();
+        let alone = model
+            .score(&ScoreRequest::new(request.context.clone(), [cont.clone()]))
+            .await
+            .unwrap();
         let (x, y) = (alone.scores[0].logprob, shared.scores[i].logprob);
-        assert!((x - y).abs() < 0.05, "continuation {i}: alone {x} vs shared {y}");
+        assert!(
+            (x - y).abs() < 0.05,
+            "continuation {i}: alone {x} vs shared {y}"
+        );
         assert_eq!(alone.scores[0].n_tokens, shared.scores[i].n_tokens);
     }
 
     // Streaming yields the same text as the final answer.
-    let mut stream = model.generate_stream(&capital(), &GenerateConfig::greedy(24)).await.unwrap();
+    let mut stream = model
+        .generate_stream(&capital(), &GenerateConfig::greedy(24))
+        .await
+        .unwrap();
     let mut streamed = String::new();
     let mut done = None;
     while let Some(event) = stream.next().await {
@@ -78,19 +108,40 @@ async fn embedded_model_end_to_end() {
     }
     let done = done.expect("a Done event");
     assert_eq!(streamed, done.text());
-    assert_eq!(done.text(), greedy.text(), "streaming does not change greedy output");
+    assert_eq!(
+        done.text(),
+        greedy.text(),
+        "streaming does not change greedy output"
+    );
 
     // Stop sequences cut the answer; logprobs come with every generated token.
-    let stop = GenerateConfig { stop: vec!["Paris".into()], logprobs: true, ..GenerateConfig::greedy(24) };
+    let stop = GenerateConfig {
+        stop: vec!["Paris".into()],
+        logprobs: true,
+        ..GenerateConfig::greedy(24)
+    };
     let cut = model.generate(&capital(), &stop).await.unwrap();
     assert_eq!(cut.choices[0].stop_reason, StopReason::StopSequence);
-    assert!(!cut.text().contains("Paris") && greedy.text().starts_with(cut.text()), "{:?}", cut.text());
+    assert!(
+        !cut.text().contains("Paris") && greedy.text().starts_with(cut.text()),
+        "{:?}",
+        cut.text()
+    );
     let lps = cut.choices[0].logprobs.as_ref().unwrap();
     assert_eq!(lps.len() as u64, cut.usage.output_tokens);
     assert!(lps.iter().all(|t| t.logprob <= 0.0));
 
     // Several choices, and concurrent requests batched together, each get a full answer.
-    let multi = model.generate(&capital(), &GenerateConfig { n: 3, ..GenerateConfig::sampled(12, 0.9, 7) }).await.unwrap();
+    let multi = model
+        .generate(
+            &capital(),
+            &GenerateConfig {
+                n: 3,
+                ..GenerateConfig::sampled(12, 0.9, 7)
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(multi.choices.len(), 3);
     assert!(multi.choices.iter().all(|c| !c.text.is_empty()));
     let calls = (0..4).map(|_| {
@@ -103,7 +154,10 @@ async fn embedded_model_end_to_end() {
     }
 
     // max_tokens is respected.
-    let short = model.generate(&capital(), &GenerateConfig::greedy(3)).await.unwrap();
+    let short = model
+        .generate(&capital(), &GenerateConfig::greedy(3))
+        .await
+        .unwrap();
     assert_eq!(short.usage.output_tokens, 3);
     assert_eq!(short.choices[0].stop_reason, StopReason::MaxTokens);
 }

@@ -2,6 +2,8 @@
 //! the adaptive limit, timeouts, malformed bodies, scoring with echoed logprobs, streaming,
 //! the Anthropic format, and secrets staying secret.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::io::Write;
@@ -10,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use rsp_model::{
-    Error, GenerateConfig, Message, ModelApi, ProviderEnv, ProviderFactory, ProviderOptions, RetryPolicy, ScoreRequest,
-    SecretString, StopReason, StreamEvent,
+    Error, GenerateConfig, Message, ModelApi, ProviderEnv, ProviderFactory, ProviderOptions,
+    RetryPolicy, ScoreRequest, SecretString, StopReason, StreamEvent,
 };
 use support::{Reply, Stub, chat_ok, echo_body};
 
@@ -50,9 +52,15 @@ fn ask() -> Vec<Message> {
 
 #[tokio::test]
 async fn chat_completion_success_is_parsed_and_authenticated() {
-    let stub = Stub::start(vec![Reply::ok(chat_ok("Hello!"))]).await;
-    let model = factory(&stub, 0, Duration::from_secs(5)).build("openai/test-model").unwrap();
-    let config = GenerateConfig { stop: vec!["\n".into()], seed: Some(3), ..GenerateConfig::greedy(16) };
+    let stub = Stub::start(vec![Reply::ok(&chat_ok("Hello!"))]).await;
+    let model = factory(&stub, 0, Duration::from_secs(5))
+        .build("openai/test-model")
+        .unwrap();
+    let config = GenerateConfig {
+        stop: vec!["\n".into()],
+        seed: Some(3),
+        ..GenerateConfig::greedy(16)
+    };
     let g = model.generate(&ask(), &config).await.unwrap();
     assert_eq!(g.text(), "Hello!");
     assert_eq!(g.model, "openai/test-model");
@@ -71,41 +79,80 @@ async fn chat_completion_success_is_parsed_and_authenticated() {
 
 #[tokio::test]
 async fn retries_429_honouring_retry_after_and_500_then_succeeds() {
-    let stub = Stub::start(vec![Reply::rate_limited("0.4"), Reply::status(500, "boom"), Reply::ok(chat_ok("ok"))]).await;
-    let model = factory(&stub, 3, Duration::from_secs(5)).openai("m").unwrap();
+    let stub = Stub::start(vec![
+        Reply::rate_limited("0.4"),
+        Reply::status(500, "boom"),
+        Reply::ok(&chat_ok("ok")),
+    ])
+    .await;
+    let model = factory(&stub, 3, Duration::from_secs(5))
+        .openai("m")
+        .unwrap();
     let started = Instant::now();
-    let g = model.generate(&ask(), &GenerateConfig::default()).await.unwrap();
-    assert!(started.elapsed() >= Duration::from_millis(400), "Retry-After of 0.4 s must be honoured");
+    let g = model
+        .generate(&ask(), &GenerateConfig::default())
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "Retry-After of 0.4 s must be honoured"
+    );
     assert_eq!(g.text(), "ok");
     assert_eq!(g.meta.attempts, 3);
     assert_eq!(g.meta.retries(), 2);
     assert_eq!(g.meta.errors.len(), 2);
-    assert!(g.meta.errors[0].starts_with("HTTP 429"), "{:?}", g.meta.errors);
-    assert!(g.meta.errors[1].starts_with("HTTP 500: boom"), "{:?}", g.meta.errors);
+    assert!(
+        g.meta.errors[0].starts_with("HTTP 429"),
+        "{:?}",
+        g.meta.errors
+    );
+    assert!(
+        g.meta.errors[1].starts_with("HTTP 500: boom"),
+        "{:?}",
+        g.meta.errors
+    );
     assert_eq!(stub.seen().len(), 3);
 }
 
 #[tokio::test]
 async fn rate_limits_shrink_the_concurrency_limit_and_successes_grow_it_back() {
     let stub = Stub::start(vec![Reply::rate_limited("0"), Reply::rate_limited("0")]).await;
-    stub.set_default(Reply::ok(chat_ok("ok")));
-    let model = factory(&stub, 5, Duration::from_secs(5)).openai("m").unwrap();
+    stub.set_default(Reply::ok(&chat_ok("ok")));
+    let model = factory(&stub, 5, Duration::from_secs(5))
+        .openai("m")
+        .unwrap();
     assert_eq!(model.concurrency_limit(), 4);
-    let g = model.generate(&ask(), &GenerateConfig::default()).await.unwrap();
+    let g = model
+        .generate(&ask(), &GenerateConfig::default())
+        .await
+        .unwrap();
     assert_eq!(g.meta.attempts, 3);
     // 4 → 2 → 1 on the two 429s, then one success: 1 + 1/1 = 2.
     assert_eq!(model.concurrency_limit(), 2);
     for _ in 0..3 {
-        model.generate(&ask(), &GenerateConfig::default()).await.unwrap();
+        model
+            .generate(&ask(), &GenerateConfig::default())
+            .await
+            .unwrap();
     }
-    assert_eq!(model.concurrency_limit(), 3, "grows back additively, not all at once");
+    assert_eq!(
+        model.concurrency_limit(),
+        3,
+        "grows back additively, not all at once"
+    );
 }
 
 #[tokio::test]
 async fn concurrent_calls_never_exceed_the_limit() {
     let stub = Stub::start(Vec::new()).await;
-    stub.set_default(Reply::Slow { delay: Duration::from_millis(60), body: chat_ok("ok").to_string() });
-    let env = ProviderEnv { openai_base_url: Some(stub.base_url()), ..ProviderEnv::default() };
+    stub.set_default(Reply::Slow {
+        delay: Duration::from_millis(60),
+        body: chat_ok("ok").to_string(),
+    });
+    let env = ProviderEnv {
+        openai_base_url: Some(stub.base_url()),
+        ..ProviderEnv::default()
+    };
     let factory = ProviderFactory::new(ProviderOptions {
         initial_concurrency: 2,
         max_concurrency: 2,
@@ -121,15 +168,37 @@ async fn concurrent_calls_never_exceed_the_limit() {
         assert_eq!(r.unwrap().unwrap().text(), "ok");
     }
     assert_eq!(stub.peak_concurrency(), 2);
-    assert!(stub.seen()[0].headers.get("authorization").is_none(), "no key configured, none sent");
+    assert!(
+        stub.seen()[0].headers.get("authorization").is_none(),
+        "no key configured, none sent"
+    );
 }
 
 #[tokio::test]
 async fn client_errors_are_not_retried() {
-    let stub = Stub::start(vec![Reply::status(400, r#"{"error":"bad request"}"#), Reply::ok(chat_ok("never"))]).await;
-    let model = factory(&stub, 5, Duration::from_secs(5)).build("openai/m").unwrap();
-    let err = model.generate(&ask(), &GenerateConfig::default()).await.unwrap_err();
-    assert!(matches!(err, Error::Status { status: 400, attempts: 1, .. }), "{err:?}");
+    let stub = Stub::start(vec![
+        Reply::status(400, r#"{"error":"bad request"}"#),
+        Reply::ok(&chat_ok("never")),
+    ])
+    .await;
+    let model = factory(&stub, 5, Duration::from_secs(5))
+        .build("openai/m")
+        .unwrap();
+    let err = model
+        .generate(&ask(), &GenerateConfig::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Status {
+                status: 400,
+                attempts: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(stub.seen().len(), 1);
 }
 
@@ -137,27 +206,58 @@ async fn client_errors_are_not_retried() {
 async fn exhausted_retries_report_the_last_status_and_attempts() {
     let stub = Stub::start(Vec::new()).await;
     stub.set_default(Reply::status(503, "overloaded"));
-    let model = factory(&stub, 2, Duration::from_secs(5)).build("openai/m").unwrap();
-    let err = model.generate(&ask(), &GenerateConfig::default()).await.unwrap_err();
-    assert!(matches!(err, Error::Status { status: 503, attempts: 3, ref body, .. } if body == "overloaded"), "{err:?}");
+    let model = factory(&stub, 2, Duration::from_secs(5))
+        .build("openai/m")
+        .unwrap();
+    let err = model
+        .generate(&ask(), &GenerateConfig::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Status { status: 503, attempts: 3, ref body, .. } if body == "overloaded"),
+        "{err:?}"
+    );
     assert_eq!(stub.seen().len(), 3);
 }
 
 #[tokio::test]
 async fn slow_responses_time_out_and_are_retried() {
-    let slow = Reply::Slow { delay: Duration::from_millis(1500), body: chat_ok("late").to_string() };
-    let stub = Stub::start(vec![slow, Reply::ok(chat_ok("in time"))]).await;
-    let model = factory(&stub, 1, Duration::from_millis(200)).build("openai/m").unwrap();
-    let g = model.generate(&ask(), &GenerateConfig::default()).await.unwrap();
+    let slow = Reply::Slow {
+        delay: Duration::from_millis(1500),
+        body: chat_ok("late").to_string(),
+    };
+    let stub = Stub::start(vec![slow, Reply::ok(&chat_ok("in time"))]).await;
+    let model = factory(&stub, 1, Duration::from_millis(200))
+        .build("openai/m")
+        .unwrap();
+    let g = model
+        .generate(&ask(), &GenerateConfig::default())
+        .await
+        .unwrap();
     assert_eq!(g.text(), "in time");
     assert_eq!(g.meta.attempts, 2);
-    assert!(g.meta.errors[0].contains("timed out") || g.meta.errors[0].contains("timeout"), "{:?}", g.meta.errors);
+    assert!(
+        g.meta.errors[0].contains("timed out") || g.meta.errors[0].contains("timeout"),
+        "{:?}",
+        g.meta.errors
+    );
 
-    let slow = Reply::Slow { delay: Duration::from_millis(1500), body: chat_ok("late").to_string() };
+    let slow = Reply::Slow {
+        delay: Duration::from_millis(1500),
+        body: chat_ok("late").to_string(),
+    };
     let stub = Stub::start(vec![slow.clone(), slow]).await;
-    let model = factory(&stub, 1, Duration::from_millis(200)).build("openai/m").unwrap();
-    match model.generate(&ask(), &GenerateConfig::default()).await.unwrap_err() {
-        Error::Http { attempts, source, .. } => {
+    let model = factory(&stub, 1, Duration::from_millis(200))
+        .build("openai/m")
+        .unwrap();
+    match model
+        .generate(&ask(), &GenerateConfig::default())
+        .await
+        .unwrap_err()
+    {
+        Error::Http {
+            attempts, source, ..
+        } => {
             assert_eq!(attempts, 2);
             assert!(source.is_timeout());
         }
@@ -169,31 +269,66 @@ async fn slow_responses_time_out_and_are_retried() {
 async fn truncated_and_empty_bodies_are_errors_not_empty_answers() {
     let stub = Stub::start(vec![
         Reply::raw(r#"{"choices": [{"index": 0, "message": {"content": "Par"#),
-        Reply::ok(serde_json::json!({"choices": []})),
+        Reply::ok(&serde_json::json!({"choices": []})),
         Reply::raw(""),
     ])
     .await;
-    let model = factory(&stub, 3, Duration::from_secs(5)).build("openai/m").unwrap();
-    let err = model.generate(&ask(), &GenerateConfig::default()).await.unwrap_err();
+    let model = factory(&stub, 3, Duration::from_secs(5))
+        .build("openai/m")
+        .unwrap();
+    let err = model
+        .generate(&ask(), &GenerateConfig::default())
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::MalformedResponse { .. }), "{err:?}");
-    let err = model.generate(&ask(), &GenerateConfig::default()).await.unwrap_err();
-    assert!(matches!(err, Error::IncompleteResponse { what: "choices", .. }), "{err:?}");
-    let err = model.generate(&ask(), &GenerateConfig::default()).await.unwrap_err();
+    let err = model
+        .generate(&ask(), &GenerateConfig::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::IncompleteResponse {
+                what: "choices",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = model
+        .generate(&ask(), &GenerateConfig::default())
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::MalformedResponse { .. }), "{err:?}");
-    assert_eq!(stub.seen().len(), 3, "malformed bodies are recorded errors, not retried");
+    assert_eq!(
+        stub.seen().len(),
+        3,
+        "malformed bodies are recorded errors, not retried"
+    );
 }
 
 #[tokio::test]
 async fn scores_continuations_from_echoed_logprobs() {
     let context = "The capital of France is";
-    let body = echo_body(&[("The capital of France is Paris", -0.5), ("The capital of France is Berlin", -4.0)]);
-    let stub = Stub::start(vec![Reply::ok(body)]).await;
-    let model = factory(&stub, 0, Duration::from_secs(5)).build("openai/m").unwrap();
+    let body = echo_body(&[
+        ("The capital of France is Paris", -0.5),
+        ("The capital of France is Berlin", -4.0),
+    ]);
+    let stub = Stub::start(vec![Reply::ok(&body)]).await;
+    let model = factory(&stub, 0, Duration::from_secs(5))
+        .build("openai/m")
+        .unwrap();
     assert!(model.capabilities().scoring);
-    let scores = model.score(&ScoreRequest::new(context, [" Paris", " Berlin"])).await.unwrap();
+    let scores = model
+        .score(&ScoreRequest::new(context, [" Paris", " Berlin"]))
+        .await
+        .unwrap();
     assert_eq!(scores.argmax(), Some(0));
     assert_eq!(scores.scores[0].n_tokens, 1);
-    assert!((scores.scores[0].logprob - -0.5).abs() < 1e-9, "the generated token is not scored");
+    assert!(
+        (scores.scores[0].logprob - -0.5).abs() < 1e-9,
+        "the generated token is not scored"
+    );
     assert!((scores.scores[1].logprob - -4.0).abs() < 1e-9);
     assert!(scores.scores[0].is_greedy);
     let seen = &stub.seen()[0];
@@ -205,32 +340,53 @@ async fn scores_continuations_from_echoed_logprobs() {
 
 #[tokio::test]
 async fn scoring_without_echoed_logprobs_is_a_clear_error() {
-    let stub = Stub::start(vec![Reply::ok(serde_json::json!({"choices": [{"index": 0, "text": "x"}]}))]).await;
-    let model = factory(&stub, 0, Duration::from_secs(5)).build("openai/m").unwrap();
-    let err = model.score(&ScoreRequest::new("Q", [" A"])).await.unwrap_err();
+    let stub = Stub::start(vec![Reply::ok(
+        &serde_json::json!({"choices": [{"index": 0, "text": "x"}]}),
+    )])
+    .await;
+    let model = factory(&stub, 0, Duration::from_secs(5))
+        .build("openai/m")
+        .unwrap();
+    let err = model
+        .score(&ScoreRequest::new("Q", [" A"]))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::IncompleteResponse { .. }), "{err:?}");
     assert!(err.to_string().contains("echo"), "{err}");
 }
 
-fn sse(data: serde_json::Value) -> String {
+fn sse(data: &serde_json::Value) -> String {
     format!("data: {data}")
 }
 
 #[tokio::test]
 async fn streams_server_sent_events() {
     let chunk = |text: &str, finish: Option<&str>| {
-        sse(serde_json::json!({"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": finish}]}))
+        sse(
+            &serde_json::json!({"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": finish}]}),
+        )
     };
     let lines = vec![
         chunk("Par", None),
         chunk("is", None),
         chunk(".", Some("stop")),
-        sse(serde_json::json!({"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 3}})),
+        sse(
+            &serde_json::json!({"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 3}}),
+        ),
         "data: [DONE]".to_owned(),
     ];
-    let stub = Stub::start(vec![Reply::Sse(lines.clone()), Reply::Sse(lines[..2].to_vec())]).await;
-    let model = factory(&stub, 0, Duration::from_secs(5)).build("openai/m").unwrap();
-    let mut stream = model.generate_stream(&ask(), &GenerateConfig::default()).await.unwrap();
+    let stub = Stub::start(vec![
+        Reply::Sse(lines.clone()),
+        Reply::Sse(lines[..2].to_vec()),
+    ])
+    .await;
+    let model = factory(&stub, 0, Duration::from_secs(5))
+        .build("openai/m")
+        .unwrap();
+    let mut stream = model
+        .generate_stream(&ask(), &GenerateConfig::default())
+        .await
+        .unwrap();
     let mut deltas = Vec::new();
     let mut done = None;
     while let Some(event) = stream.next().await {
@@ -246,9 +402,15 @@ async fn streams_server_sent_events() {
     assert_eq!(stub.seen()[0].body["stream"], true);
 
     // A stream cut off before its end is an error, not a short answer.
-    let mut stream = model.generate_stream(&ask(), &GenerateConfig::default()).await.unwrap();
+    let mut stream = model
+        .generate_stream(&ask(), &GenerateConfig::default())
+        .await
+        .unwrap();
     let events: Vec<_> = stream.by_ref().collect().await;
-    assert!(matches!(events.last(), Some(Err(Error::IncompleteResponse { .. }))), "{events:?}");
+    assert!(
+        matches!(events.last(), Some(Err(Error::IncompleteResponse { .. }))),
+        "{events:?}"
+    );
 }
 
 #[tokio::test]
@@ -259,10 +421,22 @@ async fn anthropic_messages_api_format_and_retries() {
         "stop_reason": "end_turn",
         "usage": {"input_tokens": 9, "output_tokens": 2}
     });
-    let stub = Stub::start(vec![Reply::status(529, r#"{"type":"error","error":{"type":"overloaded_error"}}"#), Reply::ok(ok)]).await;
-    let model = factory(&stub, 2, Duration::from_secs(5)).build("anthropic/claude-test").unwrap();
+    let stub = Stub::start(vec![
+        Reply::status(
+            529,
+            r#"{"type":"error","error":{"type":"overloaded_error"}}"#,
+        ),
+        Reply::ok(&ok),
+    ])
+    .await;
+    let model = factory(&stub, 2, Duration::from_secs(5))
+        .build("anthropic/claude-test")
+        .unwrap();
     assert!(!model.capabilities().scoring);
-    let g = model.generate(&ask(), &GenerateConfig::greedy(32)).await.unwrap();
+    let g = model
+        .generate(&ask(), &GenerateConfig::greedy(32))
+        .await
+        .unwrap();
     assert_eq!(g.text(), "Bonjour");
     assert_eq!(g.choices[0].stop_reason, StopReason::EndOfTurn);
     assert_eq!(g.meta.attempts, 2);
@@ -271,9 +445,16 @@ async fn anthropic_messages_api_format_and_retries() {
     assert_eq!(seen.headers["x-api-key"], KEY);
     assert_eq!(seen.headers["anthropic-version"], "2023-06-01");
     assert_eq!(seen.body["system"], "be brief");
-    assert_eq!(seen.body["messages"].as_array().unwrap().len(), 1, "system is lifted out of messages");
+    assert_eq!(
+        seen.body["messages"].as_array().unwrap().len(),
+        1,
+        "system is lifted out of messages"
+    );
     assert_eq!(seen.body["max_tokens"], 32);
-    let err = model.score(&ScoreRequest::new("Q", [" A"])).await.unwrap_err();
+    let err = model
+        .score(&ScoreRequest::new("Q", [" A"]))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
 }
 
@@ -317,8 +498,14 @@ async fn api_keys_never_appear_in_logs_errors_or_debug_output() {
     .await;
     let factory = factory(&stub, 1, Duration::from_secs(5));
     let model = factory.openai("m").unwrap();
-    let first = model.generate(&ask(), &GenerateConfig::default()).await.unwrap_err();
-    let second = model.generate(&ask(), &GenerateConfig::default()).await.unwrap_err();
+    let first = model
+        .generate(&ask(), &GenerateConfig::default())
+        .await
+        .unwrap_err();
+    let second = model
+        .generate(&ask(), &GenerateConfig::default())
+        .await
+        .unwrap_err();
     let anthropic = factory.anthropic("c").unwrap();
 
     let mut texts = vec![
@@ -334,10 +521,16 @@ async fn api_keys_never_appear_in_logs_errors_or_debug_output() {
     ];
     texts.push(String::from_utf8(capture.0.lock().unwrap().clone()).unwrap());
     let logs = texts.last().unwrap().clone();
-    assert!(logs.contains("model request failed"), "the retry was logged: {logs}");
+    assert!(
+        logs.contains("model request failed"),
+        "the retry was logged: {logs}"
+    );
     for t in &texts {
         assert!(!t.contains(KEY), "API key leaked into: {t}");
     }
-    assert!(first.to_string().contains("***"), "the echoed key is redacted, not dropped: {first}");
+    assert!(
+        first.to_string().contains("***"),
+        "the echoed key is redacted, not dropped: {first}"
+    );
     assert!(matches!(second, Error::MalformedResponse { .. }));
 }

@@ -23,8 +23,8 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::Instant;
 
 use futures::channel::mpsc::UnboundedSender;
-use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::DecodeError;
+use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_batch::{BatchAddError, LlamaBatch};
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
@@ -34,8 +34,8 @@ use tokio::sync::oneshot;
 use super::EngineError;
 use super::text::{Pushed, TextAssembler};
 use crate::{
-    CallMeta, Choice, ContinuationScore, Error, GenerateConfig, Generation, Message, StopReason, StreamEvent,
-    TokenLogprob, Usage,
+    CallMeta, Choice, ContinuationScore, Error, GenerateConfig, Generation, Message, StopReason,
+    StreamEvent, TokenLogprob, Usage,
 };
 
 /// Engine sizing, fixed when the context is created.
@@ -80,7 +80,12 @@ impl Sink {
 
 /// A request to the engine thread.
 pub(crate) enum Command {
-    Generate { messages: Vec<Message>, config: GenerateConfig, sink: Sink, submitted: Instant },
+    Generate {
+        messages: Vec<Message>,
+        config: GenerateConfig,
+        sink: Sink,
+        submitted: Instant,
+    },
     Score {
         context: String,
         continuations: Vec<String>,
@@ -181,7 +186,9 @@ impl Job {
     fn is_done(&self) -> bool {
         match self {
             Job::Gen(g) => !g.choices.is_empty() && g.choices.iter().all(|c| c.stop.is_some()),
-            Job::Score(s) => s.fed == s.context.len() && s.conts.iter().all(|c| c.scored == c.tokens.len()),
+            Job::Score(s) => {
+                s.fed == s.context.len() && s.conts.iter().all(|c| c.scored == c.tokens.len())
+            }
         }
     }
 
@@ -241,7 +248,10 @@ impl<'m> Engine<'m> {
     }
 
     fn engine_error(&self, source: EngineError) -> Error {
-        Error::Engine { path: self.path.clone(), source }
+        Error::Engine {
+            path: self.path.clone(),
+            source,
+        }
     }
 
     /// Runs until every sender is gone and all accepted work is finished.
@@ -272,11 +282,20 @@ impl<'m> Engine<'m> {
 
     fn intake(&mut self, cmd: Command) {
         match cmd {
-            Command::Generate { messages, config, sink, submitted } => match self.prepare_generate(&messages, config, sink, submitted) {
+            Command::Generate {
+                messages,
+                config,
+                sink,
+                submitted,
+            } => match self.prepare_generate(&messages, config, sink, submitted) {
                 Ok(job) => self.waiting.push_back(job),
                 Err((sink, e)) => sink.finish(Err(e)),
             },
-            Command::Score { context, continuations, reply } => match self.prepare_score(&context, &continuations) {
+            Command::Score {
+                context,
+                continuations,
+                reply,
+            } => match self.prepare_score(&context, &continuations) {
                 Ok((ctx_tokens, conts, cells)) => self.waiting.push_back(Job::Score(ScoreJob {
                     context: ctx_tokens,
                     fed: 0,
@@ -307,16 +326,40 @@ impl<'m> Engine<'m> {
         let per_seq = tokens.len() + config.max_tokens as usize;
         let cells = tokens.len() + n * config.max_tokens as usize;
         if per_seq > self.config.n_ctx as usize || cells > cell_budget(&self.config) {
-            return Err((sink, Error::ContextOverflow { needed: cells.max(per_seq), limit: cell_budget(&self.config) }));
+            return Err((
+                sink,
+                Error::ContextOverflow {
+                    needed: cells.max(per_seq),
+                    limit: cell_budget(&self.config),
+                },
+            ));
         }
         if n > self.config.max_seqs as usize {
-            return Err((sink, Error::InvalidRequest("n exceeds the embedded engine's max_sequences")));
+            return Err((
+                sink,
+                Error::InvalidRequest("n exceeds the embedded engine's max_sequences"),
+            ));
         }
-        let seed = config.seed.unwrap_or_else(|| u64::from(rand::random::<u32>()));
-        Ok(Job::Gen(GenJob { prompt: tokens, fed: 0, config, seed, choices: Vec::new(), sink, submitted, cells }))
+        let seed = config
+            .seed
+            .unwrap_or_else(|| u64::from(rand::random::<u32>()));
+        Ok(Job::Gen(GenJob {
+            prompt: tokens,
+            fed: 0,
+            config,
+            seed,
+            choices: Vec::new(),
+            sink,
+            submitted,
+            cells,
+        }))
     }
 
-    fn prepare_score(&self, context: &str, continuations: &[String]) -> Result<(Vec<LlamaToken>, Vec<ContRun>, usize), Error> {
+    fn prepare_score(
+        &self,
+        context: &str,
+        continuations: &[String],
+    ) -> Result<(Vec<LlamaToken>, Vec<ContRun>, usize), Error> {
         let vocab = self.model.vocab();
         let mut ctx_tokens = vocab.tokenize(context.as_bytes(), true, false);
         if ctx_tokens.is_empty() {
@@ -332,20 +375,35 @@ impl<'m> Engine<'m> {
             let tokens: Vec<LlamaToken> = if context.is_empty() {
                 vocab.tokenize(cont.as_bytes(), false, false)
             } else {
-                whole.get(ctx_tokens.len()..).map(<[_]>::to_vec).unwrap_or_default()
+                whole
+                    .get(ctx_tokens.len()..)
+                    .map(<[_]>::to_vec)
+                    .unwrap_or_default()
             };
             if tokens.is_empty() {
                 return Err(Error::InvalidRequest("a continuation tokenises to nothing"));
             }
             cells += tokens.len();
-            conts.push(ContRun { seq: -1, tokens, fed: 0, scored: 0, logprob: 0.0, greedy: true });
+            conts.push(ContRun {
+                seq: -1,
+                tokens,
+                fed: 0,
+                scored: 0,
+                logprob: 0.0,
+                greedy: true,
+            });
         }
         let longest = conts.iter().map(|c| c.tokens.len()).max().unwrap_or(0) + ctx_tokens.len();
         if longest > self.config.n_ctx as usize || cells > cell_budget(&self.config) {
-            return Err(Error::ContextOverflow { needed: cells.max(longest), limit: cell_budget(&self.config) });
+            return Err(Error::ContextOverflow {
+                needed: cells.max(longest),
+                limit: cell_budget(&self.config),
+            });
         }
         if conts.len() > self.config.max_seqs as usize {
-            return Err(Error::InvalidRequest("more continuations than the embedded engine's max_sequences"));
+            return Err(Error::InvalidRequest(
+                "more continuations than the embedded engine's max_sequences",
+            ));
         }
         Ok((ctx_tokens, conts, cells))
     }
@@ -379,7 +437,9 @@ impl<'m> Engine<'m> {
             if front.seqs_needed() > self.free_seqs.len() || front.cells() > self.free_cells {
                 break;
             }
-            let Some(mut job) = self.waiting.pop_front() else { break };
+            let Some(mut job) = self.waiting.pop_front() else {
+                break;
+            };
             self.free_cells -= job.cells();
             match &mut job {
                 Job::Gen(g) => {
@@ -411,7 +471,9 @@ impl<'m> Engine<'m> {
     fn release(&mut self, job: &Job) {
         for seq in job.seqs() {
             if seq >= 0 {
-                let _ = self.ctx.clear_kv_cache_seq(u32::try_from(seq).ok(), None, None);
+                let _ = self
+                    .ctx
+                    .clear_kv_cache_seq(u32::try_from(seq).ok(), None, None);
                 self.free_seqs.push(seq);
             }
         }
@@ -453,7 +515,11 @@ impl<'m> Engine<'m> {
                         break;
                     }
                     if let Some(token) = choice.next.take() {
-                        slots.push(Slot { job: j, tag: Tag::Choice(c), index: batch_index(used) });
+                        slots.push(Slot {
+                            job: j,
+                            tag: Tag::Choice(c),
+                            index: batch_index(used),
+                        });
                         self.batch.add(token, choice.pos, &[choice.seq], true)?;
                         choice.pos += 1;
                         used += 1;
@@ -469,11 +535,27 @@ impl<'m> Engine<'m> {
             match job {
                 Job::Gen(g) => {
                     let seqs: Vec<i32> = g.choices.iter().map(|c| c.seq).collect();
-                    used += feed_prompt(&mut self.batch, &g.prompt, &mut g.fed, &seqs, budget - used, j, slots)?;
+                    used += feed_prompt(
+                        &mut self.batch,
+                        &g.prompt,
+                        &mut g.fed,
+                        &seqs,
+                        budget - used,
+                        j,
+                        slots,
+                    )?;
                 }
                 Job::Score(s) => {
                     let seqs: Vec<i32> = s.conts.iter().map(|c| c.seq).collect();
-                    used += feed_prompt(&mut self.batch, &s.context, &mut s.fed, &seqs, budget - used, j, slots)?;
+                    used += feed_prompt(
+                        &mut self.batch,
+                        &s.context,
+                        &mut s.fed,
+                        &seqs,
+                        budget - used,
+                        j,
+                        slots,
+                    )?;
                     if s.fed < s.context.len() {
                         continue;
                     }
@@ -482,8 +564,13 @@ impl<'m> Engine<'m> {
                         // The last token's logits would predict past the continuation: skip it.
                         while cont.fed + 1 < cont.tokens.len() && used < budget {
                             let pos = i32::try_from(base + cont.fed).unwrap_or(i32::MAX);
-                            slots.push(Slot { job: j, tag: Tag::Cont(c, cont.fed), index: batch_index(used) });
-                            self.batch.add(cont.tokens[cont.fed], pos, &[cont.seq], true)?;
+                            slots.push(Slot {
+                                job: j,
+                                tag: Tag::Cont(c, cont.fed),
+                                index: batch_index(used),
+                            });
+                            self.batch
+                                .add(cont.tokens[cont.fed], pos, &[cont.seq], true)?;
                             cont.fed += 1;
                             used += 1;
                         }
@@ -495,14 +582,18 @@ impl<'m> Engine<'m> {
     }
 
     fn dispatch(&mut self, slot: &Slot) {
-        let Some(job) = self.active.get_mut(slot.job) else { return };
+        let Some(job) = self.active.get_mut(slot.job) else {
+            return;
+        };
         match (job, slot.tag) {
             (Job::Gen(g), Tag::PromptEnd) => {
                 for c in 0..g.choices.len() {
                     accept(self.model, &self.ctx, g, c, slot.index, self.config.n_ctx);
                 }
             }
-            (Job::Gen(g), Tag::Choice(c)) => accept(self.model, &self.ctx, g, c, slot.index, self.config.n_ctx),
+            (Job::Gen(g), Tag::Choice(c)) => {
+                accept(self.model, &self.ctx, g, c, slot.index, self.config.n_ctx);
+            }
             (Job::Score(s), Tag::PromptEnd) => {
                 let row = self.ctx.get_logits_ith(slot.index);
                 for cont in &mut s.conts {
@@ -562,9 +653,17 @@ impl<'m> Engine<'m> {
         let generation = Generation {
             model: self.name.clone(),
             choices,
-            usage: Usage { input_tokens: g.prompt.len() as u64, output_tokens },
+            usage: Usage {
+                input_tokens: g.prompt.len() as u64,
+                output_tokens,
+            },
             latency: g.submitted.elapsed(),
-            meta: CallMeta { attempts: 1, errors: Vec::new(), seed: Some(g.seed), cached: false },
+            meta: CallMeta {
+                attempts: 1,
+                errors: Vec::new(),
+                seed: Some(g.seed),
+                cached: false,
+            },
         };
         g.sink.finish(Ok(generation));
     }
@@ -594,7 +693,11 @@ fn feed_prompt(
         let i = *fed + k;
         let last = i + 1 == prompt.len();
         if last {
-            slots.push(Slot { job, tag: Tag::PromptEnd, index: batch_index(start + k) });
+            slots.push(Slot {
+                job,
+                tag: Tag::PromptEnd,
+                index: batch_index(start + k),
+            });
         }
         batch.add(prompt[i], i32::try_from(i).unwrap_or(i32::MAX), seqs, last)?;
     }
@@ -639,8 +742,17 @@ fn sampler(config: &GenerateConfig, seed: u64) -> LlamaSampler {
 }
 
 /// Samples choice `c` from logit row `index` and advances it.
-fn accept(model: &LlamaModel, ctx: &LlamaContext<'_>, g: &mut GenJob, c: usize, index: i32, n_ctx: u32) {
-    let Some(choice) = g.choices.get_mut(c) else { return };
+fn accept(
+    model: &LlamaModel,
+    ctx: &LlamaContext<'_>,
+    g: &mut GenJob,
+    c: usize,
+    index: i32,
+    n_ctx: u32,
+) {
+    let Some(choice) = g.choices.get_mut(c) else {
+        return;
+    };
     if choice.stop.is_some() {
         return;
     }
@@ -655,7 +767,10 @@ fn accept(model: &LlamaModel, ctx: &LlamaContext<'_>, g: &mut GenJob, c: usize, 
     if g.config.logprobs {
         let row = ctx.get_logits_ith(index);
         let (lp, _) = log_softmax_at(row, token);
-        choice.logprobs.push(TokenLogprob { token: String::from_utf8_lossy(&piece).into_owned(), logprob: lp });
+        choice.logprobs.push(TokenLogprob {
+            token: String::from_utf8_lossy(&piece).into_owned(),
+            logprob: lp,
+        });
     }
     match choice.text.push(&piece) {
         Pushed::Text(t) => g.sink.delta(u32::try_from(c).unwrap_or(u32::MAX), t),
@@ -665,7 +780,9 @@ fn accept(model: &LlamaModel, ctx: &LlamaContext<'_>, g: &mut GenJob, c: usize, 
             return;
         }
     }
-    if choice.generated >= g.config.max_tokens || choice.pos + 1 >= i32::try_from(n_ctx).unwrap_or(i32::MAX) {
+    if choice.generated >= g.config.max_tokens
+        || choice.pos + 1 >= i32::try_from(n_ctx).unwrap_or(i32::MAX)
+    {
         choice.stop = Some(StopReason::MaxTokens);
     } else {
         choice.next = Some(token);
@@ -674,7 +791,9 @@ fn accept(model: &LlamaModel, ctx: &LlamaContext<'_>, g: &mut GenJob, c: usize, 
 
 /// Adds the log-probability of the continuation's token `t` given logit row `row`.
 fn score_token(row: &[f32], cont: &mut ContRun, t: usize) {
-    let Some(&token) = cont.tokens.get(t) else { return };
+    let Some(&token) = cont.tokens.get(t) else {
+        return;
+    };
     let (lp, greedy) = log_softmax_at(row, token);
     cont.logprob += lp;
     cont.greedy &= greedy;

@@ -29,7 +29,8 @@ use tokio::sync::oneshot;
 
 use self::engine::{Command, Engine, EngineConfig, Sink};
 use crate::{
-    CallMeta, Capabilities, Error, GenerateConfig, Generation, GenerationStream, Message, ModelApi, ScoreRequest, Scores,
+    CallMeta, Capabilities, Error, GenerateConfig, Generation, GenerationStream, Message, ModelApi,
+    ScoreRequest, Scores,
 };
 
 /// File name of the default embedded model in the model cache.
@@ -81,7 +82,12 @@ pub struct EmbeddedOptions {
 
 impl Default for EmbeddedOptions {
     fn default() -> Self {
-        Self { threads: None, context_size: 8192, batch_size: 512, max_sequences: 16 }
+        Self {
+            threads: None,
+            context_size: 8192,
+            batch_size: 512,
+            max_sequences: 16,
+        }
     }
 }
 
@@ -91,7 +97,11 @@ impl Default for EmbeddedOptions {
 /// cache), then `model_path_env` (`RSP_MODEL_PATH`), then the default model in the cache
 /// (`<cache_dir>/models/SmolLM2-135M-Instruct.Q4_1.gguf`). A missing file is
 /// [`Error::ModelNotFound`], whose message says how to fetch the model.
-pub fn resolve_model_path(spec_path: Option<&str>, model_path_env: Option<&Path>, cache_dir: Option<&Path>) -> Result<PathBuf, Error> {
+pub fn resolve_model_path(
+    spec_path: Option<&str>,
+    model_path_env: Option<&Path>,
+    cache_dir: Option<&Path>,
+) -> Result<PathBuf, Error> {
     let in_cache = |file: &str| match cache_dir {
         Some(dir) => dir.join("models").join(file),
         None => PathBuf::from("~/.cache/rsp/models").join(file),
@@ -108,7 +118,11 @@ pub fn resolve_model_path(spec_path: Option<&str>, model_path_env: Option<&Path>
         (None, Some(env)) => env.to_path_buf(),
         (None, None) => in_cache(DEFAULT_MODEL_FILE),
     };
-    if path.is_file() { Ok(path) } else { Err(Error::ModelNotFound { path }) }
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(Error::ModelNotFound { path })
+    }
 }
 
 /// llama.cpp's backend is process-global (initialising it twice is an error), so the one
@@ -142,13 +156,20 @@ impl EmbeddedModel {
     /// under a second for the default model).
     pub fn load(path: &Path, options: &EmbeddedOptions) -> Result<Self, Error> {
         if !path.is_file() {
-            return Err(Error::ModelNotFound { path: path.to_path_buf() });
+            return Err(Error::ModelNotFound {
+                path: path.to_path_buf(),
+            });
         }
-        let file = path.file_name().map_or_else(|| path.display().to_string(), |f| f.to_string_lossy().into_owned());
+        let file = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |f| f.to_string_lossy().into_owned(),
+        );
         let name = format!("embedded/{file}");
         let threads = options
             .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+            })
             .max(1);
         let (tx, rx) = mpsc::channel::<Command>();
         let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<u32, Error>>(1);
@@ -216,7 +237,11 @@ impl EmbeddedModel {
     }
 
     fn send(&self, cmd: Command) -> Result<(), Error> {
-        self.tx.as_ref().ok_or(Error::EngineStopped)?.send(cmd).map_err(|_| Error::EngineStopped)
+        self.tx
+            .as_ref()
+            .ok_or(Error::EngineStopped)?
+            .send(cmd)
+            .map_err(|_| Error::EngineStopped)
     }
 }
 
@@ -238,7 +263,9 @@ fn validate(config: &GenerateConfig) -> Result<(), Error> {
         return Err(Error::InvalidRequest("max_tokens must be at least 1"));
     }
     if !config.temperature.is_finite() || config.temperature < 0.0 {
-        return Err(Error::InvalidRequest("temperature must be a finite number >= 0"));
+        return Err(Error::InvalidRequest(
+            "temperature must be a finite number >= 0",
+        ));
     }
     if !(config.top_p > 0.0 && config.top_p <= 1.0) {
         return Err(Error::InvalidRequest("top_p must be in (0, 1]"));
@@ -253,10 +280,20 @@ impl ModelApi for EmbeddedModel {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities { logprobs: true, scoring: true, tools: false, streaming: true, seed: true }
+        Capabilities {
+            logprobs: true,
+            scoring: true,
+            tools: false,
+            streaming: true,
+            seed: true,
+        }
     }
 
-    async fn generate(&self, messages: &[Message], config: &GenerateConfig) -> Result<Generation, Error> {
+    async fn generate(
+        &self,
+        messages: &[Message],
+        config: &GenerateConfig,
+    ) -> Result<Generation, Error> {
         validate(config)?;
         let (tx, rx) = oneshot::channel();
         self.send(Command::Generate {
@@ -268,7 +305,11 @@ impl ModelApi for EmbeddedModel {
         rx.await.map_err(|_| Error::EngineStopped)?
     }
 
-    async fn generate_stream(&self, messages: &[Message], config: &GenerateConfig) -> Result<GenerationStream, Error> {
+    async fn generate_stream(
+        &self,
+        messages: &[Message],
+        config: &GenerateConfig,
+    ) -> Result<GenerationStream, Error> {
         validate(config)?;
         let (tx, rx) = futures::channel::mpsc::unbounded();
         self.send(Command::Generate {
@@ -287,7 +328,11 @@ impl ModelApi for EmbeddedModel {
         let mut pending = Vec::new();
         for group in request.continuations.chunks(self.max_sequences as usize) {
             let (tx, rx) = oneshot::channel();
-            self.send(Command::Score { context: request.context.clone(), continuations: group.to_vec(), reply: tx })?;
+            self.send(Command::Score {
+                context: request.context.clone(),
+                continuations: group.to_vec(),
+                reply: tx,
+            })?;
             pending.push(rx);
         }
         let mut scores = Vec::with_capacity(request.continuations.len());
@@ -298,7 +343,10 @@ impl ModelApi for EmbeddedModel {
             model: self.name.clone(),
             scores,
             latency: started.elapsed(),
-            meta: CallMeta { attempts: 1, ..CallMeta::default() },
+            meta: CallMeta {
+                attempts: 1,
+                ..CallMeta::default()
+            },
         })
     }
 }
@@ -320,10 +368,22 @@ mod tests {
             std::fs::write(p, b"gguf").unwrap();
         }
         let explicit_s = explicit.to_string_lossy().into_owned();
-        assert_eq!(resolve_model_path(Some(&explicit_s), Some(&env), Some(&cache)).unwrap(), explicit);
-        assert_eq!(resolve_model_path(Some("other.gguf"), Some(&env), Some(&cache)).unwrap(), named);
-        assert_eq!(resolve_model_path(None, Some(&env), Some(&cache)).unwrap(), env);
-        assert_eq!(resolve_model_path(None, None, Some(&cache)).unwrap(), default);
+        assert_eq!(
+            resolve_model_path(Some(&explicit_s), Some(&env), Some(&cache)).unwrap(),
+            explicit
+        );
+        assert_eq!(
+            resolve_model_path(Some("other.gguf"), Some(&env), Some(&cache)).unwrap(),
+            named
+        );
+        assert_eq!(
+            resolve_model_path(None, Some(&env), Some(&cache)).unwrap(),
+            env
+        );
+        assert_eq!(
+            resolve_model_path(None, None, Some(&cache)).unwrap(),
+            default
+        );
     }
 
     #[test]
@@ -332,15 +392,42 @@ mod tests {
         let err = resolve_model_path(None, None, Some(dir.path())).unwrap_err();
         let msg = err.to_string();
         assert!(matches!(err, Error::ModelNotFound { .. }));
-        assert!(msg.contains(DEFAULT_MODEL_FILE) && msg.contains("scripts/fetch-model.sh"), "{msg}");
+        assert!(
+            msg.contains(DEFAULT_MODEL_FILE) && msg.contains("scripts/fetch-model.sh"),
+            "{msg}"
+        );
     }
 
     #[test]
     fn invalid_configs_are_rejected_before_reaching_the_engine() {
         assert!(validate(&GenerateConfig::default()).is_ok());
-        assert!(validate(&GenerateConfig { n: 0, ..GenerateConfig::default() }).is_err());
-        assert!(validate(&GenerateConfig { max_tokens: 0, ..GenerateConfig::default() }).is_err());
-        assert!(validate(&GenerateConfig { temperature: f32::NAN, ..GenerateConfig::default() }).is_err());
-        assert!(validate(&GenerateConfig { top_p: 0.0, ..GenerateConfig::default() }).is_err());
+        assert!(
+            validate(&GenerateConfig {
+                n: 0,
+                ..GenerateConfig::default()
+            })
+            .is_err()
+        );
+        assert!(
+            validate(&GenerateConfig {
+                max_tokens: 0,
+                ..GenerateConfig::default()
+            })
+            .is_err()
+        );
+        assert!(
+            validate(&GenerateConfig {
+                temperature: f32::NAN,
+                ..GenerateConfig::default()
+            })
+            .is_err()
+        );
+        assert!(
+            validate(&GenerateConfig {
+                top_p: 0.0,
+                ..GenerateConfig::default()
+            })
+            .is_err()
+        );
     }
 }

@@ -28,7 +28,10 @@ pub(crate) enum Pushed {
 impl TextAssembler {
     /// An assembler that stops at any of `stops` (empty strings are ignored).
     pub(crate) fn new(stops: &[String]) -> Self {
-        Self { stops: stops.iter().filter(|s| !s.is_empty()).cloned().collect(), ..Self::default() }
+        Self {
+            stops: stops.iter().filter(|s| !s.is_empty()).cloned().collect(),
+            ..Self::default()
+        }
     }
 
     /// Adds a token's bytes.
@@ -76,7 +79,8 @@ impl TextAssembler {
                 Err(e) => {
                     let valid = e.valid_up_to();
                     // The prefix is valid by construction.
-                    self.text.push_str(&String::from_utf8_lossy(&self.pending[..valid]));
+                    self.text
+                        .push_str(&String::from_utf8_lossy(&self.pending[..valid]));
                     match e.error_len() {
                         Some(bad) => {
                             self.text.push(char::REPLACEMENT_CHARACTER);
@@ -95,7 +99,11 @@ impl TextAssembler {
 
     fn find_stop(&self, from: usize) -> Option<usize> {
         let hay = &self.text[from..];
-        self.stops.iter().filter_map(|s| hay.find(s.as_str())).min().map(|i| from + i)
+        self.stops
+            .iter()
+            .filter_map(|s| hay.find(s.as_str()))
+            .min()
+            .map(|i| from + i)
     }
 
     /// Length of the longest suffix of `text` that is a proper prefix of a stop sequence.
@@ -142,7 +150,10 @@ mod tests {
     #[test]
     fn invalid_and_dangling_bytes_become_replacement_characters() {
         let mut a = TextAssembler::new(&[]);
-        assert_eq!(a.push(&[b'a', 0xff, b'b']), Pushed::Text("a\u{fffd}b".into()));
+        assert_eq!(
+            a.push(&[b'a', 0xff, b'b']),
+            Pushed::Text("a\u{fffd}b".into())
+        );
         assert_eq!(a.push(&[0xe2, 0x82]), Pushed::Text(String::new()));
         assert_eq!(a.finish(), "\u{fffd}");
     }
@@ -151,7 +162,11 @@ mod tests {
     fn stops_across_tokens_and_never_streams_the_stop() {
         let mut a = TextAssembler::new(&stops(&["\nQ:"]));
         assert_eq!(a.push(b"Paris"), Pushed::Text("Paris".into()));
-        assert_eq!(a.push(b".\n"), Pushed::Text(".".into()), "the newline may start a stop");
+        assert_eq!(
+            a.push(b".\n"),
+            Pushed::Text(".".into()),
+            "the newline may start a stop"
+        );
         assert_eq!(a.push(b"Q"), Pushed::Text(String::new()));
         assert_eq!(a.push(b": next"), Pushed::Stopped(String::new()));
         assert_eq!(a.text(), "Paris.");

@@ -16,7 +16,11 @@ use axum::http::{HeaderMap, Response, StatusCode, Uri};
 #[derive(Debug, Clone)]
 pub enum Reply {
     /// Status, extra headers and a JSON (or any) body.
-    Json { status: u16, headers: Vec<(&'static str, String)>, body: String },
+    Json {
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+        body: String,
+    },
     /// Wait, then answer 200 with the body.
     Slow { delay: Duration, body: String },
     /// A `text/event-stream` body made of these lines.
@@ -24,12 +28,20 @@ pub enum Reply {
 }
 
 impl Reply {
-    pub fn ok(body: serde_json::Value) -> Self {
-        Reply::Json { status: 200, headers: Vec::new(), body: body.to_string() }
+    pub fn ok(body: &serde_json::Value) -> Self {
+        Reply::Json {
+            status: 200,
+            headers: Vec::new(),
+            body: body.to_string(),
+        }
     }
 
     pub fn status(status: u16, body: &str) -> Self {
-        Reply::Json { status, headers: Vec::new(), body: body.to_owned() }
+        Reply::Json {
+            status,
+            headers: Vec::new(),
+            body: body.to_owned(),
+        }
     }
 
     pub fn rate_limited(retry_after: &str) -> Self {
@@ -41,7 +53,11 @@ impl Reply {
     }
 
     pub fn raw(body: &str) -> Self {
-        Reply::Json { status: 200, headers: Vec::new(), body: body.to_owned() }
+        Reply::Json {
+            status: 200,
+            headers: Vec::new(),
+            body: body.to_owned(),
+        }
     }
 }
 
@@ -110,7 +126,11 @@ impl Stub {
 
 async fn handle(state: Arc<State>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response<Body> {
     let json = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
-    state.seen.lock().unwrap().push(Seen { path: uri.path().to_owned(), headers, body: json });
+    state.seen.lock().unwrap().push(Seen {
+        path: uri.path().to_owned(),
+        headers,
+        body: json,
+    });
     let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     state.peak.fetch_max(now, Ordering::SeqCst);
     let reply = {
@@ -118,9 +138,18 @@ async fn handle(state: Arc<State>, uri: Uri, headers: HeaderMap, body: Bytes) ->
         next.or_else(|| state.default.lock().unwrap().clone())
     };
     let response = match reply {
-        None => Response::builder().status(500).body(Body::from("script exhausted")).unwrap(),
-        Some(Reply::Json { status, headers, body }) => {
-            let mut b = Response::builder().status(StatusCode::from_u16(status).unwrap()).header("content-type", "application/json");
+        None => Response::builder()
+            .status(500)
+            .body(Body::from("script exhausted"))
+            .unwrap(),
+        Some(Reply::Json {
+            status,
+            headers,
+            body,
+        }) => {
+            let mut b = Response::builder()
+                .status(StatusCode::from_u16(status).unwrap())
+                .header("content-type", "application/json");
             for (k, v) in headers {
                 b = b.header(k, v);
             }
@@ -128,11 +157,19 @@ async fn handle(state: Arc<State>, uri: Uri, headers: HeaderMap, body: Bytes) ->
         }
         Some(Reply::Slow { delay, body }) => {
             tokio::time::sleep(delay).await;
-            Response::builder().status(200).header("content-type", "application/json").body(Body::from(body)).unwrap()
+            Response::builder()
+                .status(200)
+                .header("content-type", "application/json")
+                .body(Body::from(body))
+                .unwrap()
         }
         Some(Reply::Sse(lines)) => {
             let text: String = lines.iter().map(|l| format!("{l}\n\n")).collect();
-            Response::builder().status(200).header("content-type", "text/event-stream").body(Body::from(text)).unwrap()
+            Response::builder()
+                .status(200)
+                .header("content-type", "text/event-stream")
+                .body(Body::from(text))
+                .unwrap()
         }
     };
     state.in_flight.fetch_sub(1, Ordering::SeqCst);

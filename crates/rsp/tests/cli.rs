@@ -1,0 +1,163 @@
+//! End-to-end CLI tests: the real binary, real files, real exit codes.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn rsp(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rsp"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RSP_PROJECT")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run rsp")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Replace the temporary directory in output so snapshots are stable.
+fn redact(s: &str, dir: &Path) -> String {
+    s.replace(&dir.display().to_string(), "[TMP]")
+}
+
+#[test]
+fn init_then_check_then_explain() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let o = rsp(tmp.path(), &["init"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    insta::assert_snapshot!(redact(&stdout(&o), tmp.path()));
+    assert!(tmp.path().join("rsp.toml").is_file());
+    assert!(tmp.path().join(".rsp").is_dir());
+    assert!(tmp.path().join("suites").is_dir());
+
+    // Commands find the project from a subdirectory.
+    let sub = tmp.path().join("suites");
+    let o = rsp(&sub, &["policy", "check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).ends_with("rsp.toml: valid\n"));
+
+    let o = rsp(&sub, &["policy", "explain"]);
+    assert_eq!(o.status.code(), Some(0));
+    for id in ["KNOW-1", "CYBER-1", "AUTO-1"] {
+        assert!(stdout(&o).contains(id));
+    }
+    let o = rsp(tmp.path(), &["policy", "explain", "--format", "html", "-o", "p.html"]);
+    assert_eq!(o.status.code(), Some(0));
+    let html = std::fs::read_to_string(tmp.path().join("p.html")).expect("html");
+    assert!(html.starts_with("<!doctype html>"));
+
+    // A second init refuses to overwrite.
+    let o = rsp(tmp.path(), &["init"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("already exists"));
+}
+
+#[test]
+fn no_project_is_a_clear_usage_error() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let o = rsp(tmp.path(), &["policy", "check"]);
+    assert_eq!(o.status.code(), Some(2));
+    insta::assert_snapshot!(redact(&stderr(&o), tmp.path()));
+}
+
+#[test]
+fn invalid_policy_exits_1_with_located_diagnostics() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    rsp(tmp.path(), &["init"]);
+    let path = tmp.path().join("rsp.toml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, text.replace("domain = \"cyber\"", "domain = \"cyberr\"").replace("alert = 0.60", "alert = 0.9"))
+        .expect("write");
+    let o = rsp(tmp.path(), &["policy", "check"]);
+    assert_eq!(o.status.code(), Some(1));
+    insta::assert_snapshot!(redact(&stdout(&o), tmp.path()));
+
+    let o = rsp(tmp.path(), &["policy", "check", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["errors"], 2);
+    let alert = v["diagnostics"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|d| d["code"] == "policy::alert-not-below-line")
+        .expect("alert diagnostic");
+    assert_eq!(alert["severity"], "error");
+    assert!(alert["line"].as_u64().expect("line") > 100);
+
+    // explain refuses an invalid policy.
+    let o = rsp(tmp.path(), &["policy", "explain"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn missing_file_is_an_io_error() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let o = rsp(tmp.path(), &["policy", "check", "nope.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("nope.toml"));
+}
+
+#[test]
+fn diff_exit_codes() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    rsp(tmp.path(), &["init"]);
+    let text = std::fs::read_to_string(tmp.path().join("rsp.toml")).expect("read");
+    std::fs::write(tmp.path().join("same.toml"), &text).expect("write");
+    std::fs::write(tmp.path().join("weaker.toml"), text.replace("max_interval_days = 180", "max_interval_days = 365"))
+        .expect("write");
+    std::fs::write(tmp.path().join("stricter.toml"), text.replace("max_interval_days = 180", "max_interval_days = 90"))
+        .expect("write");
+    assert_eq!(rsp(tmp.path(), &["policy", "diff", "rsp.toml", "same.toml"]).status.code(), Some(0));
+    assert_eq!(rsp(tmp.path(), &["policy", "diff", "rsp.toml", "stricter.toml"]).status.code(), Some(0));
+    let o = rsp(tmp.path(), &["policy", "diff", "rsp.toml", "weaker.toml"]);
+    assert_eq!(o.status.code(), Some(1));
+    insta::assert_snapshot!(stdout(&o));
+    let o = rsp(tmp.path(), &["policy", "diff", "rsp.toml", "weaker.toml", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["changes"][0]["field"], "max_interval_days");
+    std::fs::write(tmp.path().join("broken.toml"), "not toml [").expect("write");
+    assert_eq!(rsp(tmp.path(), &["policy", "diff", "rsp.toml", "broken.toml"]).status.code(), Some(2));
+}
+
+#[test]
+fn every_template_initialises_and_checks() {
+    for t in ["example", "anthropic-rsp-v2.2", "openai-pf-v2", "gdm-fsf-v3"] {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let o = rsp(tmp.path(), &["init", "--template", t]);
+        assert_eq!(o.status.code(), Some(0), "{t}: {}", stderr(&o));
+        let o = rsp(tmp.path(), &["policy", "check"]);
+        assert_eq!(o.status.code(), Some(0), "{t}: {}", stdout(&o));
+        if t != "example" {
+            assert!(stdout(&o).contains("placeholder"), "{t} should warn about placeholder suites");
+        }
+    }
+}
+
+#[test]
+fn schema_and_completions() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let o = rsp(tmp.path(), &["policy", "schema"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("schema is JSON");
+    assert!(v["properties"]["threshold"].is_object());
+    let o = rsp(tmp.path(), &["completions", "bash"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("rsp"));
+}
+
+#[test]
+fn help_is_available_everywhere() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    for args in [&["--help"][..], &["policy", "--help"], &["policy", "diff", "--help"], &["init", "--help"]] {
+        let o = rsp(tmp.path(), args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        assert!(stdout(&o).contains("Usage"));
+    }
+}
