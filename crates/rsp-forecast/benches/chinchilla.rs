@@ -37,17 +37,17 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("chinchilla");
     g.sample_size(10);
     g.bench_function("grid_4500_starts", |b| {
-        b.iter(|| fit_chinchilla(&data, &opts).expect("fit"))
+        b.iter(|| fit_chinchilla(&data, &opts).expect("fit"));
     });
     let fit = fit_chinchilla(&data, &opts).expect("fit");
     g.bench_function("bootstrap_1000", |b| {
-        b.iter(|| bootstrap_chinchilla(&data, &fit, &opts, &boot).expect("bootstrap"))
+        b.iter(|| bootstrap_chinchilla(&data, &fit, &opts, &boot).expect("bootstrap"));
     });
     g.bench_function("grid_plus_bootstrap_1000", |b| {
         b.iter(|| {
             let fit = fit_chinchilla(&data, &opts).expect("fit");
             bootstrap_chinchilla(&data, &fit, &opts, &boot).expect("bootstrap")
-        })
+        });
     });
     g.finish();
 }

@@ -4,10 +4,17 @@
 //! * `tree/hash_and_append_1m_leaves`: leaf hashing (rayon) + appends + root.
 //! * `verify_log/1m`: full `verify_log` — leaf hashes, canonical-JSON check of
 //!   every leaf, every artifact re-hashed, dependencies, one checkpoint.
+//! * `leaf/from_canonical_bytes_1m_one_thread`: strict canonical parse of
+//!   every leaf on one thread (the dominant per-leaf cost of verification).
 //! * `sha256/raw_leaf_bytes` and `sha256/raw_leaf_and_artifact_bytes`: plain
 //!   SHA-256 over the same bytes, single thread, as the floor to compare with.
 //!
 //! Run: `cargo bench -p rsp-ledger --bench ledger`.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "fixture setup; a failure aborts the benchmark"
+)]
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -16,7 +23,8 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use rayon::prelude::*;
 use rsp_ledger::{
-    Checkpoint, Hash, KeyAlg, LeafDocument, LeafKind, LogEntry, MerkleTree, SignerKey, leaf_hash, sha256, verify_log,
+    Checkpoint, Hash, KeyAlg, LeafDocument, LeafKind, LogEntry, MerkleTree, SignerKey, leaf_hash,
+    sha256, verify_log,
 };
 
 const N: usize = 1_000_000;
@@ -35,17 +43,37 @@ fn fixture() -> Fixture {
         .into_par_iter()
         .map(|i| {
             // ~200-byte artifact (a small run summary) and a ~250-byte leaf.
-            let artifact = format!("{{\"run\":{i},\"model\":\"m-{}\",\"score\":0.{:04},\"samples\":[{}]}}", i % 7, i % 9973, "1,0,1,1,0,".repeat(16));
-            let mut doc = LeafDocument::new(LeafKind::Run, t0 + chrono::Duration::seconds(i as i64), artifact.as_bytes());
-            doc.meta.insert("model".into(), format!("m-{}", i % 7).into());
+            let artifact = format!(
+                "{{\"run\":{i},\"model\":\"m-{}\",\"score\":0.{:04},\"samples\":[{}]}}",
+                i % 7,
+                i % 9973,
+                "1,0,1,1,0,".repeat(16)
+            );
+            let mut doc = LeafDocument::new(
+                LeafKind::Run,
+                t0 + chrono::Duration::seconds(i as i64),
+                artifact.as_bytes(),
+            );
+            doc.meta
+                .insert("model".into(), format!("m-{}", i % 7).into());
             doc.meta.insert("seq".into(), serde_json::json!(i));
             let leaf = doc.to_canonical_bytes().unwrap();
-            (LogEntry::new(leaf), (doc.artifact_sha256, artifact.into_bytes()))
+            (
+                LogEntry::new(leaf),
+                (doc.artifact_sha256, artifact.into_bytes()),
+            )
         })
         .unzip();
     let tree = MerkleTree::from_leaf_hashes(entries.iter().map(|e| e.recorded_hash.unwrap()));
-    let checkpoint = Checkpoint::new("bench.example/log", tree.len(), tree.root()).sign(&key).unwrap();
-    Fixture { entries, artifacts: artifacts.into_iter().collect(), checkpoint, key }
+    let checkpoint = Checkpoint::new("bench.example/log", tree.len(), tree.root())
+        .sign(&key)
+        .unwrap();
+    Fixture {
+        entries,
+        artifacts: artifacts.into_iter().collect(),
+        checkpoint,
+        key,
+    }
 }
 
 fn benches(c: &mut Criterion) {
@@ -56,7 +84,9 @@ fn benches(c: &mut Criterion) {
     let hashes: Vec<Hash> = f.entries.iter().map(|e| e.recorded_hash.unwrap()).collect();
 
     let mut g = c.benchmark_group("ledger_1m");
-    g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(5));
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(5));
     g.bench_function("tree/append_1m_leaf_hashes_and_root", |b| {
         b.iter(|| MerkleTree::from_leaf_hashes(hashes.iter().copied()).root());
     });
@@ -69,16 +99,37 @@ fn benches(c: &mut Criterion) {
     let vk = f.key.verifier();
     g.bench_function("verify_log/1m", |b| {
         b.iter(|| {
-            let r = verify_log(&f.entries, &f.artifacts, std::slice::from_ref(&f.checkpoint), &vk).unwrap();
+            let r = verify_log(
+                &f.entries,
+                &f.artifacts,
+                std::slice::from_ref(&f.checkpoint),
+                &vk,
+            )
+            .unwrap();
             black_box(r.root)
         });
     });
+    g.bench_function("leaf/from_canonical_bytes_1m_one_thread", |b| {
+        b.iter(|| {
+            f.entries
+                .iter()
+                .filter(|e| LeafDocument::from_canonical_bytes(&e.leaf).is_ok())
+                .count()
+        });
+    });
     g.bench_function("sha256/raw_leaf_bytes", |b| {
-        b.iter(|| f.entries.iter().fold(0u8, |acc, e| acc ^ sha256(&e.leaf).0[0]));
+        b.iter(|| {
+            f.entries
+                .iter()
+                .fold(0u8, |acc, e| acc ^ sha256(&e.leaf).0[0])
+        });
     });
     g.bench_function("sha256/raw_leaf_and_artifact_bytes", |b| {
         b.iter(|| {
-            let a = f.entries.iter().fold(0u8, |acc, e| acc ^ sha256(&e.leaf).0[0]);
+            let a = f
+                .entries
+                .iter()
+                .fold(0u8, |acc, e| acc ^ sha256(&e.leaf).0[0]);
             f.artifacts.values().fold(a, |acc, v| acc ^ sha256(v).0[0])
         });
     });

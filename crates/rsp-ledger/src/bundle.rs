@@ -153,9 +153,9 @@ impl BundleError {
     pub fn leaf_index(&self) -> Option<u64> {
         match self {
             Self::Verify(e) => e.leaf_index(),
-            Self::MissingLeaf { index } | Self::Leaf { index, .. } | Self::MissingArtifact { index, .. } => {
-                Some(*index)
-            }
+            Self::MissingLeaf { index }
+            | Self::Leaf { index, .. }
+            | Self::MissingArtifact { index, .. } => Some(*index),
             _ => None,
         }
     }
@@ -216,7 +216,9 @@ pub struct BundleReport {
 fn valid_label(label: &str) -> bool {
     label != "log"
         && !label.is_empty()
-        && label.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
         && !label.starts_with('.')
 }
 
@@ -228,7 +230,8 @@ fn put<W: Write>(tar: &mut tar::Builder<W>, path: &str, data: &[u8]) -> Result<(
     header.set_uid(0);
     header.set_gid(0);
     header.set_entry_type(tar::EntryType::Regular);
-    tar.append_data(&mut header, format!("{BUNDLE_DIR}/{path}"), data).map_err(BundleError::Io)
+    tar.append_data(&mut header, format!("{BUNDLE_DIR}/{path}"), data)
+        .map_err(BundleError::Io)
 }
 
 /// Writes a bundle to `writer` (deterministic: fixed order, mtimes and modes)
@@ -236,12 +239,20 @@ fn put<W: Write>(tar: &mut tar::Builder<W>, path: &str, data: &[u8]) -> Result<(
 pub fn export_bundle<W: Write>(writer: W, input: &BundleInput<'_>) -> Result<W, BundleError> {
     let mut tar = tar::Builder::new(writer);
     put(&mut tar, "VERSION", BUNDLE_VERSION.as_bytes())?;
-    put(&mut tar, "keys/log.vkey", format!("{}\n", input.log_key.to_vkey()).as_bytes())?;
+    put(
+        &mut tar,
+        "keys/log.vkey",
+        format!("{}\n", input.log_key.to_vkey()).as_bytes(),
+    )?;
     for (label, key) in input.extra_keys {
         if !valid_label(label) {
             return Err(BundleError::BadKeyLabel(label.clone()));
         }
-        put(&mut tar, &format!("keys/{label}.vkey"), format!("{}\n", key.to_vkey()).as_bytes())?;
+        put(
+            &mut tar,
+            &format!("keys/{label}.vkey"),
+            format!("{}\n", key.to_vkey()).as_bytes(),
+        )?;
     }
     let mut by_size: BTreeMap<u64, &str> = BTreeMap::new();
     for (position, note) in input.checkpoints.iter().enumerate() {
@@ -255,16 +266,26 @@ pub fn export_bundle<W: Write>(writer: W, input: &BundleInput<'_>) -> Result<W, 
         }
     }
     for (size, note) in &by_size {
-        put(&mut tar, &format!("checkpoints/{size:012}.txt"), note.as_bytes())?;
+        put(
+            &mut tar,
+            &format!("checkpoints/{size:012}.txt"),
+            note.as_bytes(),
+        )?;
     }
     let mut hashes = String::with_capacity(input.entries.len() * 65);
     let mut wanted: Vec<(u64, Hash)> = Vec::new();
     for (i, entry) in input.entries.iter().enumerate() {
         let index = i as u64;
         put(&mut tar, &format!("leaves/{index:012}.json"), &entry.leaf)?;
-        hashes.push_str(&entry.recorded_hash.unwrap_or_else(|| leaf_hash(&entry.leaf)).to_hex());
+        hashes.push_str(
+            &entry
+                .recorded_hash
+                .unwrap_or_else(|| leaf_hash(&entry.leaf))
+                .to_hex(),
+        );
         hashes.push('\n');
-        let doc = LeafDocument::from_canonical_bytes(&entry.leaf).map_err(|source| BundleError::Leaf { index, source })?;
+        let doc = LeafDocument::from_canonical_bytes(&entry.leaf)
+            .map_err(|source| BundleError::Leaf { index, source })?;
         wanted.push((index, doc.artifact_sha256));
     }
     put(&mut tar, "leaf-hashes.txt", hashes.as_bytes())?;
@@ -278,7 +299,11 @@ pub fn export_bundle<W: Write>(writer: W, input: &BundleInput<'_>) -> Result<W, 
             .artifact(&artifact)
             .map_err(|source| BundleError::ArtifactLookup { artifact, source })?
             .ok_or(BundleError::MissingArtifact { index, artifact })?;
-        put(&mut tar, &format!("artifacts/{}", artifact.to_hex()), &bytes)?;
+        put(
+            &mut tar,
+            &format!("artifacts/{}", artifact.to_hex()),
+            &bytes,
+        )?;
     }
     tar.into_inner().map_err(BundleError::Io)
 }
@@ -300,13 +325,20 @@ fn read_contents<R: Read>(reader: R) -> Result<Contents, BundleError> {
     let mut c = Contents::default();
     for entry in archive.entries().map_err(BundleError::Io)? {
         let mut entry = entry.map_err(BundleError::Io)?;
-        let path = entry.path().map_err(BundleError::Io)?.to_string_lossy().into_owned();
+        let path = entry
+            .path()
+            .map_err(BundleError::Io)?
+            .to_string_lossy()
+            .into_owned();
         let unexpected = || BundleError::UnexpectedFile { path: path.clone() };
         let kind = entry.header().entry_type();
         if kind.is_dir() {
             continue;
         }
-        let rel = path.strip_prefix(BUNDLE_DIR).and_then(|p| p.strip_prefix('/')).ok_or_else(unexpected)?;
+        let rel = path
+            .strip_prefix(BUNDLE_DIR)
+            .and_then(|p| p.strip_prefix('/'))
+            .ok_or_else(unexpected)?;
         if !kind.is_file() {
             return Err(unexpected());
         }
@@ -319,12 +351,18 @@ fn read_contents<R: Read>(reader: R) -> Result<Contents, BundleError> {
             ("", "leaf-hashes.txt") => c.leaf_hashes = Some(data),
             ("keys", "log.vkey") => c.log_key = Some((path.clone(), data)),
             ("keys", n) => {
-                let label = n.strip_suffix(".vkey").filter(|l| valid_label(l)).ok_or_else(unexpected)?;
+                let label = n
+                    .strip_suffix(".vkey")
+                    .filter(|l| valid_label(l))
+                    .ok_or_else(unexpected)?;
                 c.keys.push((path.clone(), label.to_owned(), data));
             }
             ("checkpoints", n) if n.ends_with(".txt") => c.checkpoints.push(data),
             ("leaves", n) => {
-                let digits = n.strip_suffix(".json").filter(|d| d.len() == 12).ok_or_else(unexpected)?;
+                let digits = n
+                    .strip_suffix(".json")
+                    .filter(|d| d.len() == 12)
+                    .ok_or_else(unexpected)?;
                 let index: u64 = digits.parse().map_err(|_| unexpected())?;
                 if c.leaves.insert(index, data).is_some() {
                     return Err(unexpected());
@@ -343,24 +381,37 @@ fn read_contents<R: Read>(reader: R) -> Result<Contents, BundleError> {
 fn parse_key(path: &str, data: &[u8]) -> Result<VerifierKey, BundleError> {
     let text = std::str::from_utf8(data).map_err(|_| BundleError::Key {
         path: path.to_owned(),
-        source: KeyError::Malformed { what: "verifier key" },
+        source: KeyError::Malformed {
+            what: "verifier key",
+        },
     })?;
-    VerifierKey::from_vkey(text).map_err(|source| BundleError::Key { path: path.to_owned(), source })
+    VerifierKey::from_vkey(text).map_err(|source| BundleError::Key {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Verifies a bundle using nothing but its contents (and, if given, the log
 /// key the auditor trusts, which the bundle's `keys/log.vkey` must equal).
-pub fn verify_bundle<R: Read>(reader: R, pinned_log_key: Option<&VerifierKey>) -> Result<BundleReport, BundleError> {
+pub fn verify_bundle<R: Read>(
+    reader: R,
+    pinned_log_key: Option<&VerifierKey>,
+) -> Result<BundleReport, BundleError> {
     let c = read_contents(reader)?;
     if c.version.as_deref() != Some(BUNDLE_VERSION.as_bytes()) {
-        return Err(BundleError::Version { found: c.version.map(|v| String::from_utf8_lossy(&v).into_owned()) });
+        return Err(BundleError::Version {
+            found: c.version.map(|v| String::from_utf8_lossy(&v).into_owned()),
+        });
     }
     let (log_path, log_data) = c.log_key.ok_or(BundleError::MissingFile("keys/log.vkey"))?;
     let log_key = parse_key(&log_path, &log_data)?;
     if let Some(pinned) = pinned_log_key
         && *pinned != log_key
     {
-        return Err(BundleError::LogKeyMismatch { pinned: pinned.to_vkey(), found: log_key.to_vkey() });
+        return Err(BundleError::LogKeyMismatch {
+            pinned: pinned.to_vkey(),
+            found: log_key.to_vkey(),
+        });
     }
     let extra_keys = c
         .keys
@@ -372,7 +423,9 @@ pub fn verify_bundle<R: Read>(reader: R, pinned_log_key: Option<&VerifierKey>) -
     if let Some(index) = (0..n).find(|i| !c.leaves.contains_key(i)) {
         return Err(BundleError::MissingLeaf { index });
     }
-    let hashes_text = c.leaf_hashes.ok_or(BundleError::MissingFile("leaf-hashes.txt"))?;
+    let hashes_text = c
+        .leaf_hashes
+        .ok_or(BundleError::MissingFile("leaf-hashes.txt"))?;
     let hashes = parse_leaf_hashes(&hashes_text, c.leaves.len())?;
     let mut referenced = std::collections::HashSet::new();
     let entries: Vec<LogEntry> = c
@@ -383,23 +436,48 @@ pub fn verify_bundle<R: Read>(reader: R, pinned_log_key: Option<&VerifierKey>) -
             if let Ok(doc) = LeafDocument::from_canonical_bytes(&leaf) {
                 referenced.insert(doc.artifact_sha256);
             }
-            LogEntry { leaf, recorded_hash: Some(h) }
+            LogEntry {
+                leaf,
+                recorded_hash: Some(h),
+            }
         })
         .collect();
-    let checkpoints: Vec<String> =
-        c.checkpoints.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect();
-    let log = verify_log(&entries, &c.artifacts, &checkpoints, &log_key).map_err(BundleError::Verify)?;
+    let checkpoints: Vec<String> = c
+        .checkpoints
+        .iter()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    let log =
+        verify_log(&entries, &c.artifacts, &checkpoints, &log_key).map_err(BundleError::Verify)?;
     if log.signed_size < log.tree_size || log.checkpoints.is_empty() {
-        return Err(BundleError::Uncheckpointed { signed_size: log.signed_size, leaves: log.tree_size });
+        return Err(BundleError::Uncheckpointed {
+            signed_size: log.signed_size,
+            leaves: log.tree_size,
+        });
     }
     let cosignatures = check_cosignatures(&checkpoints, &log_key, &extra_keys)?;
-    let unreferenced_artifacts = c.artifacts.keys().filter(|h| !referenced.contains(*h)).count();
-    Ok(BundleReport { log, log_key, extra_keys, cosignatures, unreferenced_artifacts })
+    let unreferenced_artifacts = c
+        .artifacts
+        .keys()
+        .filter(|h| !referenced.contains(*h))
+        .count();
+    Ok(BundleReport {
+        log,
+        log_key,
+        extra_keys,
+        cosignatures,
+        unreferenced_artifacts,
+    })
 }
 
 fn parse_leaf_hashes(data: &[u8], count: usize) -> Result<Vec<Hash>, BundleError> {
     let text = std::str::from_utf8(data).map_err(|_| BundleError::LeafHashes { line: 1 })?;
-    let body = if count == 0 { text } else { text.strip_suffix('\n').ok_or(BundleError::LeafHashes { line: count })? };
+    let body = if count == 0 {
+        text
+    } else {
+        text.strip_suffix('\n')
+            .ok_or(BundleError::LeafHashes { line: count })?
+    };
     let hashes: Vec<Hash> = if body.is_empty() {
         Vec::new()
     } else {
@@ -409,7 +487,9 @@ fn parse_leaf_hashes(data: &[u8], count: usize) -> Result<Vec<Hash>, BundleError
             .collect::<Result<_, _>>()?
     };
     if hashes.len() != count {
-        return Err(BundleError::LeafHashes { line: hashes.len().min(count) + 1 });
+        return Err(BundleError::LeafHashes {
+            line: hashes.len().min(count) + 1,
+        });
     }
     Ok(hashes)
 }
@@ -422,13 +502,26 @@ fn check_cosignatures(
     let mut out = Vec::new();
     for note in checkpoints {
         // Already verified by verify_log; only the size is needed here.
-        let Ok(cp) = Checkpoint::open(note, log_key) else { continue };
-        for (_, witness) in extra_keys.iter().filter(|(_, k)| k.alg() == KeyAlg::CosignatureV1) {
+        let Ok(cp) = Checkpoint::open(note, log_key) else {
+            continue;
+        };
+        for (_, witness) in extra_keys
+            .iter()
+            .filter(|(_, k)| k.alg() == KeyAlg::CosignatureV1)
+        {
             match verify_cosignature(note, witness) {
-                Ok(timestamp) => out.push(CosignatureInfo { size: cp.size, witness: witness.name().to_owned(), timestamp }),
+                Ok(timestamp) => out.push(CosignatureInfo {
+                    size: cp.size,
+                    witness: witness.name().to_owned(),
+                    timestamp,
+                }),
                 Err(CheckpointError::Note(NoteError::NotSignedBy { .. })) => {}
                 Err(source) => {
-                    return Err(BundleError::Cosignature { size: cp.size, witness: witness.name().to_owned(), source });
+                    return Err(BundleError::Cosignature {
+                        size: cp.size,
+                        witness: witness.name().to_owned(),
+                        source,
+                    });
                 }
             }
         }
@@ -456,8 +549,14 @@ mod tests {
         let (a, b) = (sha256(b"a"), sha256(b"b"));
         let text = format!("{a}\n{b}\n");
         assert_eq!(parse_leaf_hashes(text.as_bytes(), 2).unwrap(), vec![a, b]);
-        assert!(matches!(parse_leaf_hashes(text.as_bytes(), 3), Err(BundleError::LeafHashes { line: 3 })));
-        assert!(matches!(parse_leaf_hashes(text.as_bytes(), 1), Err(BundleError::LeafHashes { line: 2 })));
+        assert!(matches!(
+            parse_leaf_hashes(text.as_bytes(), 3),
+            Err(BundleError::LeafHashes { line: 3 })
+        ));
+        assert!(matches!(
+            parse_leaf_hashes(text.as_bytes(), 1),
+            Err(BundleError::LeafHashes { line: 2 })
+        ));
         assert!(parse_leaf_hashes(format!("{a}\n{b}").as_bytes(), 2).is_err());
         assert!(parse_leaf_hashes(format!("{a}\nzz\n").as_bytes(), 2).is_err());
         assert_eq!(parse_leaf_hashes(b"", 0).unwrap(), vec![]);
@@ -466,7 +565,9 @@ mod tests {
     #[test]
     fn empty_log_bundle_round_trips() {
         let key = crate::keys::SignerKey::from_seed("l", KeyAlg::Ed25519, [2; 32]).unwrap();
-        let cp = Checkpoint::new("l", 0, crate::hash::empty_root()).sign(&key).unwrap();
+        let cp = Checkpoint::new("l", 0, crate::hash::empty_root())
+            .sign(&key)
+            .unwrap();
         let artifacts: HashMap<Hash, Vec<u8>> = HashMap::new();
         let input = BundleInput {
             entries: &[],

@@ -45,12 +45,22 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// A checkpoint with no extension lines.
     pub fn new(origin: &str, size: u64, root: Hash) -> Self {
-        Self { origin: origin.to_owned(), size, root, extensions: Vec::new() }
+        Self {
+            origin: origin.to_owned(),
+            size,
+            root,
+            extensions: Vec::new(),
+        }
     }
 
     /// The note text that gets signed.
     pub fn body(&self) -> String {
-        let mut out = format!("{}\n{}\n{}\n", self.origin, self.size, self.root.to_base64());
+        let mut out = format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            self.root.to_base64()
+        );
         for e in &self.extensions {
             out.push_str(e);
             out.push('\n');
@@ -61,27 +71,49 @@ impl Checkpoint {
     /// Parses a checkpoint body. Strict: size without leading zeros, root of
     /// exactly 32 bytes, no empty lines.
     pub fn parse_body(text: &str) -> Result<Self, CheckpointError> {
-        let body = text.strip_suffix('\n').ok_or(CheckpointError::Body("does not end in a newline"))?;
+        let body = text
+            .strip_suffix('\n')
+            .ok_or(CheckpointError::Body("does not end in a newline"))?;
         let mut lines = body.split('\n');
-        let origin = lines.next().filter(|l| !l.is_empty()).ok_or(CheckpointError::Body("empty origin"))?;
-        let size_text = lines.next().ok_or(CheckpointError::Body("missing size line"))?;
-        let canonical_number = size_text == "0" || (!size_text.starts_with('0') && !size_text.is_empty());
+        let origin = lines
+            .next()
+            .filter(|l| !l.is_empty())
+            .ok_or(CheckpointError::Body("empty origin"))?;
+        let size_text = lines
+            .next()
+            .ok_or(CheckpointError::Body("missing size line"))?;
+        let canonical_number =
+            size_text == "0" || (!size_text.starts_with('0') && !size_text.is_empty());
         if !canonical_number || !size_text.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(CheckpointError::Body("size is not a decimal without leading zeros"));
+            return Err(CheckpointError::Body(
+                "size is not a decimal without leading zeros",
+            ));
         }
-        let size = size_text.parse().map_err(|_| CheckpointError::Body("size out of range"))?;
-        let root_text = lines.next().ok_or(CheckpointError::Body("missing root line"))?;
-        let root = Hash::from_base64(root_text).ok_or(CheckpointError::Body("root is not base64 of 32 bytes"))?;
+        let size = size_text
+            .parse()
+            .map_err(|_| CheckpointError::Body("size out of range"))?;
+        let root_text = lines
+            .next()
+            .ok_or(CheckpointError::Body("missing root line"))?;
+        let root = Hash::from_base64(root_text)
+            .ok_or(CheckpointError::Body("root is not base64 of 32 bytes"))?;
         let extensions: Vec<String> = lines.map(str::to_owned).collect();
         if extensions.iter().any(String::is_empty) {
             return Err(CheckpointError::Body("empty extension line"));
         }
-        Ok(Self { origin: origin.to_owned(), size, root, extensions })
+        Ok(Self {
+            origin: origin.to_owned(),
+            size,
+            root,
+            extensions,
+        })
     }
 
     /// Signs the checkpoint with the log key; returns the signed note text.
     pub fn sign(&self, log_key: &SignerKey) -> Result<String, CheckpointError> {
-        Ok(SignedNote::sign(&self.body(), log_key).map_err(CheckpointError::Note)?.to_text())
+        Ok(SignedNote::sign(&self.body(), log_key)
+            .map_err(CheckpointError::Note)?
+            .to_text())
     }
 
     /// Verifies a signed checkpoint's signature by `log_key`, then parses it.
@@ -105,24 +137,36 @@ fn cosigned_message(body: &str, timestamp: u64) -> String {
 /// here (a witness checks it, and consistency, before calling this).
 pub fn cosign(note: &str, witness: &SignerKey, timestamp: u64) -> Result<String, CheckpointError> {
     if witness.alg() != KeyAlg::CosignatureV1 {
-        return Err(CheckpointError::Note(NoteError::WrongAlg { name: witness.name().to_owned(), alg: witness.alg() }));
+        return Err(CheckpointError::Note(NoteError::WrongAlg {
+            name: witness.name().to_owned(),
+            alg: witness.alg(),
+        }));
     }
     if timestamp > i64::MAX as u64 {
-        return Err(CheckpointError::Body("cosignature timestamp exceeds 2^63 - 1"));
+        return Err(CheckpointError::Body(
+            "cosignature timestamp exceeds 2^63 - 1",
+        ));
     }
     let mut parsed = SignedNote::parse(note).map_err(CheckpointError::Note)?;
     Checkpoint::parse_body(&parsed.text)?;
     let sig = witness.sign_raw(cosigned_message(&parsed.text, timestamp).as_bytes());
     let mut data = timestamp.to_be_bytes().to_vec();
     data.extend_from_slice(&sig);
-    parsed.push_signature(NoteSignature { name: witness.name().to_owned(), key_id: witness.key_id(), signature: data });
+    parsed.push_signature(NoteSignature {
+        name: witness.name().to_owned(),
+        key_id: witness.key_id(),
+        signature: data,
+    });
     Ok(parsed.to_text())
 }
 
 /// Verifies `witness`'s cosignature on a signed checkpoint; returns its timestamp.
 pub fn verify_cosignature(note: &str, witness: &VerifierKey) -> Result<u64, CheckpointError> {
     if witness.alg() != KeyAlg::CosignatureV1 {
-        return Err(CheckpointError::Note(NoteError::WrongAlg { name: witness.name().to_owned(), alg: witness.alg() }));
+        return Err(CheckpointError::Note(NoteError::WrongAlg {
+            name: witness.name().to_owned(),
+            alg: witness.alg(),
+        }));
     }
     let parsed = SignedNote::parse(note).map_err(CheckpointError::Note)?;
     Checkpoint::parse_body(&parsed.text)?;
@@ -136,9 +180,12 @@ pub fn verify_cosignature(note: &str, witness: &VerifierKey) -> Result<u64, Chec
         let mut ts_bytes = [0u8; 8];
         ts_bytes.copy_from_slice(ts);
         let timestamp = u64::from_be_bytes(ts_bytes);
-        if timestamp > i64::MAX as u64 || !witness.verify_raw(cosigned_message(&parsed.text, timestamp).as_bytes(), raw)
+        if timestamp > i64::MAX as u64
+            || !witness.verify_raw(cosigned_message(&parsed.text, timestamp).as_bytes(), raw)
         {
-            return Err(CheckpointError::Note(NoteError::BadSignature { key: label }));
+            return Err(CheckpointError::Note(NoteError::BadSignature {
+                key: label,
+            }));
         }
         newest = newest.max(Some(timestamp));
     }
@@ -163,13 +210,20 @@ mod tests {
         assert_eq!(lines.next(), Some("42"));
         assert_eq!(lines.next(), Some(sha256(b"root").to_base64().as_str()));
         assert_eq!(lines.next(), Some(""));
-        assert!(lines.next().unwrap().starts_with("\u{2014} rsp.example/log "));
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .starts_with("\u{2014} rsp.example/log ")
+        );
         assert_eq!(Checkpoint::open(&note, &log_key().verifier()).unwrap(), cp);
     }
 
     #[test]
     fn altered_or_foreign_checkpoints_are_rejected() {
-        let note = Checkpoint::new("o", 5, sha256(b"r")).sign(&log_key()).unwrap();
+        let note = Checkpoint::new("o", 5, sha256(b"r"))
+            .sign(&log_key())
+            .unwrap();
         let altered = note.replacen("\n5\n", "\n6\n", 1);
         assert!(matches!(
             Checkpoint::open(&altered, &log_key().verifier()),
@@ -197,10 +251,16 @@ mod tests {
 
     #[test]
     fn cosignatures_verify_and_bind_timestamp() {
-        let witness = SignerKey::from_seed("witness.example/w1", KeyAlg::CosignatureV1, [5; 32]).unwrap();
-        let note = Checkpoint::new("o", 5, sha256(b"r")).sign(&log_key()).unwrap();
+        let witness =
+            SignerKey::from_seed("witness.example/w1", KeyAlg::CosignatureV1, [5; 32]).unwrap();
+        let note = Checkpoint::new("o", 5, sha256(b"r"))
+            .sign(&log_key())
+            .unwrap();
         let cosigned = cosign(&note, &witness, 1_679_315_147).unwrap();
-        assert_eq!(verify_cosignature(&cosigned, &witness.verifier()), Ok(1_679_315_147));
+        assert_eq!(
+            verify_cosignature(&cosigned, &witness.verifier()),
+            Ok(1_679_315_147)
+        );
         // The log signature is still valid: a cosignature is just one more line.
         Checkpoint::open(&cosigned, &log_key().verifier()).unwrap();
         // Uncosigned note: clear "not signed by" error.
@@ -209,11 +269,18 @@ mod tests {
         let parsed = SignedNote::parse(&cosigned).unwrap();
         let mut sig = parsed.signatures[1].clone();
         sig.signature[7] ^= 1;
-        let mut forged = SignedNote { text: parsed.text.clone(), signatures: vec![parsed.signatures[0].clone()] };
+        let mut forged = SignedNote {
+            text: parsed.text.clone(),
+            signatures: vec![parsed.signatures[0].clone()],
+        };
         forged.push_signature(sig);
         assert!(verify_cosignature(&forged.to_text(), &witness.verifier()).is_err());
         // A log key cannot cosign, and a witness key cannot sign checkpoints.
         assert!(cosign(&note, &log_key(), 1).is_err());
-        assert!(Checkpoint::new("o", 1, sha256(b"r")).sign(&witness).is_err());
+        assert!(
+            Checkpoint::new("o", 1, sha256(b"r"))
+                .sign(&witness)
+                .is_err()
+        );
     }
 }

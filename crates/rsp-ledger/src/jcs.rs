@@ -51,7 +51,10 @@ pub(crate) fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), serde_
 }
 
 /// Appends a canonical object.
-pub(crate) fn write_object(map: &serde_json::Map<String, Value>, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+pub(crate) fn write_object(
+    map: &serde_json::Map<String, Value>,
+    out: &mut Vec<u8>,
+) -> Result<(), serde_json::Error> {
     let mut members: Vec<(&String, &Value)> = map.iter().collect();
     members.sort_by(|a, b| utf16_cmp(a.0, b.0));
     out.push(b'{');
@@ -105,9 +108,17 @@ mod tests {
 
     #[test]
     fn rfc8785_numbers_and_strings() {
-        assert_eq!(canon("[1e30, 4.50, 2e-3, 0.000001, 1e-7, -0.0, 1E21, 333333333.3333333]"),
-            "[1e+30,4.5,0.002,0.000001,1e-7,0,1e+21,333333333.3333333]");
-        assert_eq!(canon(r#"["\u000f\n\"\\/\u007f\u2028"]"#), "[\"\\u000f\\n\\\"\\\\/\u{7f}\u{2028}\"]");
-        assert_eq!(canon(r#"{"b":[],"a":{"d":null,"c":true}}"#), r#"{"a":{"c":true,"d":null},"b":[]}"#);
+        assert_eq!(
+            canon("[1e30, 4.50, 2e-3, 0.000001, 1e-7, -0.0, 1E21, 333333333.3333333]"),
+            "[1e+30,4.5,0.002,0.000001,1e-7,0,1e+21,333333333.3333333]"
+        );
+        assert_eq!(
+            canon(r#"["\u000f\n\"\\/\u007f\u2028"]"#),
+            "[\"\\u000f\\n\\\"\\\\/\u{7f}\u{2028}\"]"
+        );
+        assert_eq!(
+            canon(r#"{"b":[],"a":{"d":null,"c":true}}"#),
+            r#"{"a":{"c":true,"d":null},"b":[]}"#
+        );
     }
 }

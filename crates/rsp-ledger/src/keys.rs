@@ -76,7 +76,11 @@ pub enum KeyError {
 
 /// Validates a key name per signed-note: non-empty, no Unicode spaces, no `+`.
 pub(crate) fn check_name(name: &str) -> Result<(), KeyError> {
-    if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c == '+' || c.is_control()) {
+    if name.is_empty()
+        || name
+            .chars()
+            .any(|c| c.is_whitespace() || c == '+' || c.is_control())
+    {
         Err(KeyError::BadName(name.to_owned()))
     } else {
         Ok(())
@@ -113,7 +117,11 @@ impl fmt::Debug for SignerKey {
 
 impl SignerKey {
     /// Generates a fresh key from a cryptographic RNG (e.g. `rand::rngs::OsRng`).
-    pub fn generate<R: RngCore + CryptoRng>(name: &str, alg: KeyAlg, rng: &mut R) -> Result<Self, KeyError> {
+    pub fn generate<R: RngCore + CryptoRng>(
+        name: &str,
+        alg: KeyAlg,
+        rng: &mut R,
+    ) -> Result<Self, KeyError> {
         let mut seed = [0u8; 32];
         rng.fill_bytes(&mut seed);
         Self::from_seed(name, alg, seed)
@@ -122,21 +130,35 @@ impl SignerKey {
     /// Builds a key from its 32-byte Ed25519 seed (for tests and fixtures).
     pub fn from_seed(name: &str, alg: KeyAlg, seed: [u8; 32]) -> Result<Self, KeyError> {
         check_name(name)?;
-        Ok(Self { name: name.to_owned(), alg, key: SigningKey::from_bytes(&seed) })
+        Ok(Self {
+            name: name.to_owned(),
+            alg,
+            key: SigningKey::from_bytes(&seed),
+        })
     }
 
     /// Parses the `PRIVATE+KEY+name+id+base64` storage encoding.
     pub fn from_skey(text: &str) -> Result<Self, KeyError> {
         const WHAT: &str = "signer key";
-        let rest = text.trim_end().strip_prefix(SKEY_PREFIX).ok_or(KeyError::Malformed { what: WHAT })?;
+        let rest = text
+            .trim_end()
+            .strip_prefix(SKEY_PREFIX)
+            .ok_or(KeyError::Malformed { what: WHAT })?;
         let (name, id, data) = split3(rest, WHAT)?;
         let bytes = b64_decode(data).ok_or(KeyError::Malformed { what: WHAT })?;
-        let (&alg_byte, seed) = bytes.split_first().ok_or(KeyError::Malformed { what: WHAT })?;
+        let (&alg_byte, seed) = bytes
+            .split_first()
+            .ok_or(KeyError::Malformed { what: WHAT })?;
         let alg = KeyAlg::from_byte(alg_byte).ok_or(KeyError::UnsupportedAlg(alg_byte))?;
-        let seed: [u8; 32] = seed.try_into().map_err(|_| KeyError::Malformed { what: WHAT })?;
+        let seed: [u8; 32] = seed
+            .try_into()
+            .map_err(|_| KeyError::Malformed { what: WHAT })?;
         let key = Self::from_seed(name, alg, seed)?;
         if key.key_id() != id {
-            return Err(KeyError::KeyIdMismatch { written: id, computed: key.key_id() });
+            return Err(KeyError::KeyIdMismatch {
+                written: id,
+                computed: key.key_id(),
+            });
         }
         Ok(key)
     }
@@ -146,7 +168,12 @@ impl SignerKey {
     pub fn to_skey(&self) -> String {
         let mut data = vec![self.alg.byte()];
         data.extend_from_slice(&self.key.to_bytes());
-        format!("{SKEY_PREFIX}{}+{:08x}+{}", self.name, self.key_id(), b64_encode(&data))
+        format!(
+            "{SKEY_PREFIX}{}+{:08x}+{}",
+            self.name,
+            self.key_id(),
+            b64_encode(&data)
+        )
     }
 
     /// The matching public key.
@@ -198,7 +225,12 @@ impl fmt::Display for VerifierKey {
 impl VerifierKey {
     fn new(name: &str, alg: KeyAlg, key: VerifyingKey) -> Self {
         let key_id = key_id(name, alg, key.as_bytes());
-        Self { name: name.to_owned(), alg, key, key_id }
+        Self {
+            name: name.to_owned(),
+            alg,
+            key,
+            key_id,
+        }
     }
 
     /// Parses `<name>+<hex key ID>+<base64(alg ‖ public key)>`.
@@ -207,13 +239,20 @@ impl VerifierKey {
         let (name, id, data) = split3(text.trim_end(), WHAT)?;
         check_name(name)?;
         let bytes = b64_decode(data).ok_or(KeyError::Malformed { what: WHAT })?;
-        let (&alg_byte, public) = bytes.split_first().ok_or(KeyError::Malformed { what: WHAT })?;
+        let (&alg_byte, public) = bytes
+            .split_first()
+            .ok_or(KeyError::Malformed { what: WHAT })?;
         let alg = KeyAlg::from_byte(alg_byte).ok_or(KeyError::UnsupportedAlg(alg_byte))?;
-        let public: [u8; 32] = public.try_into().map_err(|_| KeyError::Malformed { what: WHAT })?;
+        let public: [u8; 32] = public
+            .try_into()
+            .map_err(|_| KeyError::Malformed { what: WHAT })?;
         let key = VerifyingKey::from_bytes(&public).map_err(|_| KeyError::BadPublicKey)?;
         let vk = Self::new(name, alg, key);
         if vk.key_id != id {
-            return Err(KeyError::KeyIdMismatch { written: id, computed: vk.key_id });
+            return Err(KeyError::KeyIdMismatch {
+                written: id,
+                computed: vk.key_id,
+            });
         }
         Ok(vk)
     }
@@ -250,7 +289,9 @@ impl VerifierKey {
         let Ok(sig) = <[u8; 64]>::try_from(signature) else {
             return false;
         };
-        self.key.verify_strict(message, &Signature::from_bytes(&sig)).is_ok()
+        self.key
+            .verify_strict(message, &Signature::from_bytes(&sig))
+            .is_ok()
     }
 }
 
@@ -275,7 +316,10 @@ mod tests {
     fn vkey_and_skey_round_trip() {
         let k = SignerKey::from_seed("rsp.example/log", KeyAlg::Ed25519, [7u8; 32]).unwrap();
         let vkey = k.verifier().to_vkey();
-        assert!(vkey.starts_with(&format!("rsp.example/log+{:08x}+A", k.key_id())), "{vkey}");
+        assert!(
+            vkey.starts_with(&format!("rsp.example/log+{:08x}+A", k.key_id())),
+            "{vkey}"
+        );
         assert_eq!(VerifierKey::from_vkey(&vkey).unwrap(), k.verifier());
         let back = SignerKey::from_skey(&k.to_skey()).unwrap();
         assert_eq!(back.verifier(), k.verifier());
@@ -297,7 +341,10 @@ mod tests {
     fn go_note_reference_skey_matches_its_vkey() {
         let skey = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
         let k = SignerKey::from_skey(skey).unwrap();
-        assert_eq!(k.verifier().to_vkey(), "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW");
+        assert_eq!(
+            k.verifier().to_vkey(),
+            "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+        );
         assert_eq!(k.to_skey(), skey);
     }
 
@@ -306,10 +353,19 @@ mod tests {
         let k = SignerKey::from_seed("log", KeyAlg::Ed25519, [1u8; 32]).unwrap();
         let vkey = k.verifier().to_vkey();
         let wrong_name = vkey.replacen("log", "lag", 1);
-        assert!(matches!(VerifierKey::from_vkey(&wrong_name), Err(KeyError::KeyIdMismatch { .. })));
+        assert!(matches!(
+            VerifierKey::from_vkey(&wrong_name),
+            Err(KeyError::KeyIdMismatch { .. })
+        ));
         assert!(VerifierKey::from_vkey("log+zz+AAAA").is_err());
-        assert!(matches!(SignerKey::from_seed("a b", KeyAlg::Ed25519, [0; 32]), Err(KeyError::BadName(_))));
-        assert!(matches!(SignerKey::from_seed("a+b", KeyAlg::Ed25519, [0; 32]), Err(KeyError::BadName(_))));
+        assert!(matches!(
+            SignerKey::from_seed("a b", KeyAlg::Ed25519, [0; 32]),
+            Err(KeyError::BadName(_))
+        ));
+        assert!(matches!(
+            SignerKey::from_seed("a+b", KeyAlg::Ed25519, [0; 32]),
+            Err(KeyError::BadName(_))
+        ));
         // Same key material, other algorithm byte: different ID.
         let w = SignerKey::from_seed("log", KeyAlg::CosignatureV1, [1u8; 32]).unwrap();
         assert_ne!(w.key_id(), k.key_id());

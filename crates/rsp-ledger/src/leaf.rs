@@ -7,10 +7,11 @@
 //! `1.0` written for `1`, a duplicate key, or an uppercase hex digit, is
 //! rejected as non-canonical even though it would parse to the same value.
 //!
-//! Integers must be exactly representable as IEEE doubles (always true within
-//! ±(2^53 − 1)), so that an independent JCS implementation, which treats every
-//! number as a double, produces the same bytes.
+//! Integers beyond ±(2^53 − 1) must be written exactly as ECMAScript prints
+//! the nearest double, so that an independent JCS implementation, which
+//! treats every number as a double, produces the same bytes.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -21,7 +22,7 @@ use crate::hash::{Hash, sha256};
 use crate::jcs;
 
 /// Integers up to this magnitude (2^53 − 1) are always allowed in leaves;
-/// larger ones only when they are exactly representable as a double.
+/// larger ones only when their decimal form is ECMAScript's form of a double.
 pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 /// What kind of artifact a leaf describes.
@@ -84,11 +85,16 @@ pub enum LeafError {
         /// Offset of the first byte that differs from the canonical form.
         offset: usize,
     },
+    /// A hash field that is not 64 lowercase hex digits.
+    #[error("leaf hash field {0:?} is not 64 lowercase hex digits")]
+    BadHex(String),
     /// `time` is not an RFC 3339 timestamp in UTC ending in `Z`.
     #[error("leaf time {0:?} is not an RFC 3339 UTC timestamp ending in 'Z'")]
     BadTime(String),
-    /// An integer that is not exactly an IEEE double (e.g. 2^53 + 1).
-    #[error("leaf contains an integer that is not exactly representable as a double, which JCS cannot represent portably")]
+    /// An integer that is not the ECMAScript form of a double (e.g. 2^53 + 1).
+    #[error(
+        "leaf contains an integer that JCS cannot represent portably (not the ECMAScript form of a double)"
+    )]
     UnsafeInteger,
 }
 
@@ -132,14 +138,14 @@ impl LeafDocument {
         // `time` is plain ASCII that needs no escaping.
         let mut out = Vec::with_capacity(192 + 67 * self.depends_on.len());
         out.extend_from_slice(b"{\"artifact_sha256\":\"");
-        out.extend_from_slice(self.artifact_sha256.to_hex().as_bytes());
+        push_hex(&mut out, &self.artifact_sha256);
         out.extend_from_slice(b"\",\"depends_on\":[");
         for (i, d) in self.depends_on.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
             out.push(b'"');
-            out.extend_from_slice(d.to_hex().as_bytes());
+            push_hex(&mut out, d);
             out.push(b'"');
         }
         out.extend_from_slice(b"],\"kind\":\"");
@@ -160,7 +166,22 @@ impl LeafDocument {
     /// canonically and compared byte for byte, which catches every other
     /// deviation (whitespace, order, number spelling, escapes, duplicates in `meta`).
     pub fn from_canonical_bytes(bytes: &[u8]) -> Result<Self, LeafError> {
-        let doc: Self = serde_json::from_slice(bytes).map_err(LeafError::Json)?;
+        // Parse with borrowed strings (this is verify_log's hot loop; owned
+        // parsing was twice as slow), then convert.
+        let raw: RawLeaf<'_> = serde_json::from_slice(bytes).map_err(LeafError::Json)?;
+        let hash =
+            |text: &str| Hash::from_hex(text).ok_or_else(|| LeafError::BadHex(text.to_owned()));
+        let doc = Self {
+            kind: raw.kind,
+            time: raw.time.into_owned(),
+            artifact_sha256: hash(&raw.artifact_sha256)?,
+            depends_on: raw
+                .depends_on
+                .iter()
+                .map(|d| hash(d))
+                .collect::<Result<_, _>>()?,
+            meta: raw.meta,
+        };
         let canonical = doc.to_canonical_bytes()?;
         if canonical != bytes {
             let offset = canonical
@@ -171,6 +192,28 @@ impl LeafDocument {
             return Err(LeafError::NotCanonical { offset });
         }
         Ok(doc)
+    }
+}
+
+/// Borrowing twin of [`LeafDocument`] for fast parsing (same schema rules).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLeaf<'a> {
+    kind: LeafKind,
+    #[serde(borrow)]
+    time: Cow<'a, str>,
+    #[serde(borrow)]
+    artifact_sha256: Cow<'a, str>,
+    #[serde(borrow)]
+    depends_on: Vec<Cow<'a, str>>,
+    meta: serde_json::Map<String, serde_json::Value>,
+}
+
+fn push_hex(out: &mut Vec<u8>, hash: &Hash) {
+    let mut buf = [0u8; 64];
+    // Cannot fail: the buffer is exactly twice the input length.
+    if hex::encode_to_slice(hash.0, &mut buf).is_ok() {
+        out.extend_from_slice(&buf);
     }
 }
 
@@ -192,17 +235,24 @@ fn check_integers(value: &serde_json::Value) -> Result<(), LeafError> {
     use serde_json::Value;
     match value {
         Value::Number(n) => {
-            // `as` rounds to the nearest double; an exact round trip means
-            // the integer is a double, whose ECMAScript form is its decimal.
-            #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let ok = if let Some(u) = n.as_u64() {
-                u <= MAX_SAFE_INTEGER || (u as f64) as u64 == u && u as f64 != 18_446_744_073_709_551_616.0
-            } else if let Some(i) = n.as_i64() {
-                (i as f64) as i64 == i && i != i64::MIN
-            } else {
-                true
+            // Beyond 2^53 an integer is portable only if it is exactly how
+            // ECMAScript prints the nearest double (e.g. 142351416417595140,
+            // but not 2^53 + 1).
+            #[allow(clippy::cast_precision_loss)]
+            let ok = match (n.as_u64(), n.as_i64()) {
+                (Some(u), _) if u > MAX_SAFE_INTEGER => {
+                    ryu_js::Buffer::new().format(u as f64) == u.to_string()
+                }
+                (None, Some(i)) if i.unsigned_abs() > MAX_SAFE_INTEGER => {
+                    ryu_js::Buffer::new().format(i as f64) == i.to_string()
+                }
+                _ => true,
             };
-            if ok { Ok(()) } else { Err(LeafError::UnsafeInteger) }
+            if ok {
+                Ok(())
+            } else {
+                Err(LeafError::UnsafeInteger)
+            }
         }
         Value::Array(items) => items.iter().try_for_each(check_integers),
         Value::Object(map) => map.values().try_for_each(check_integers),
@@ -222,7 +272,8 @@ mod hex_hash {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Hash, D::Error> {
         let text = String::deserialize(d)?;
-        Hash::from_hex(&text).ok_or_else(|| serde::de::Error::custom("expected 64 lowercase hex digits"))
+        Hash::from_hex(&text)
+            .ok_or_else(|| serde::de::Error::custom("expected 64 lowercase hex digits"))
     }
 }
 
@@ -236,7 +287,10 @@ mod hex_hash_list {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Hash>, D::Error> {
         Vec::<String>::deserialize(d)?
             .iter()
-            .map(|t| Hash::from_hex(t).ok_or_else(|| serde::de::Error::custom("expected 64 lowercase hex digits")))
+            .map(|t| {
+                Hash::from_hex(t)
+                    .ok_or_else(|| serde::de::Error::custom("expected 64 lowercase hex digits"))
+            })
             .collect()
     }
 }
@@ -252,7 +306,8 @@ mod tests {
         d.depends_on.push(sha256(b"dep"));
         d.meta.insert("model".into(), "m-1".into());
         d.meta.insert("score".into(), serde_json::json!(0.25));
-        d.meta.insert("a_list".into(), serde_json::json!([1, 2.5, "x"]));
+        d.meta
+            .insert("a_list".into(), serde_json::json!([1, 2.5, "x"]));
         d
     }
 
@@ -264,7 +319,10 @@ mod tests {
         assert!(text.starts_with(r#"{"artifact_sha256":""#), "{text}");
         assert!(text.contains(r#""kind":"determination""#));
         assert!(text.contains(r#""time":"2026-01-02T03:04:05Z""#));
-        assert!(text.contains(r#""meta":{"a_list":[1,2.5,"x"],"model":"m-1","score":0.25}"#), "{text}");
+        assert!(
+            text.contains(r#""meta":{"a_list":[1,2.5,"x"],"model":"m-1","score":0.25}"#),
+            "{text}"
+        );
         assert_eq!(LeafDocument::from_canonical_bytes(&bytes).unwrap(), d);
     }
 
@@ -279,7 +337,10 @@ mod tests {
             r#"{"artifact_sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","#,
             r#""depends_on":[],"kind":"run","meta":{"model":"m-1","seq":0},"time":"2026-03-01T09:00:00Z"}"#
         );
-        assert_eq!(String::from_utf8(d.to_canonical_bytes().unwrap()).unwrap(), expected);
+        assert_eq!(
+            String::from_utf8(d.to_canonical_bytes().unwrap()).unwrap(),
+            expected
+        );
     }
 
     #[test]
@@ -298,9 +359,15 @@ mod tests {
         for bad in [
             text.replace("2.5", "2.50"),
             text.replacen('{', r#"{"kind":"run","#, 1),
-            text.replace(&d.artifact_sha256.to_hex(), &d.artifact_sha256.to_hex().to_uppercase()),
+            text.replace(
+                &d.artifact_sha256.to_hex(),
+                &d.artifact_sha256.to_hex().to_uppercase(),
+            ),
         ] {
-            assert!(LeafDocument::from_canonical_bytes(bad.as_bytes()).is_err(), "{bad}");
+            assert!(
+                LeafDocument::from_canonical_bytes(bad.as_bytes()).is_err(),
+                "{bad}"
+            );
         }
     }
 
@@ -310,9 +377,31 @@ mod tests {
         d.time = "2026-01-02T03:04:05+01:00".into();
         assert!(matches!(d.to_canonical_bytes(), Err(LeafError::BadTime(_))));
         let mut d = doc();
-        d.meta.insert("big".into(), serde_json::json!((1u64 << 60) + 1));
-        assert!(matches!(d.to_canonical_bytes(), Err(LeafError::UnsafeInteger)));
+        d.meta
+            .insert("big".into(), serde_json::json!((1u64 << 60) + 1));
+        assert!(matches!(
+            d.to_canonical_bytes(),
+            Err(LeafError::UnsafeInteger)
+        ));
+        d.meta.insert("big".into(), serde_json::json!(1u64 << 60));
+        assert!(
+            matches!(d.to_canonical_bytes(), Err(LeafError::UnsafeInteger)),
+            "ES prints 2^60 as 1152921504606847000"
+        );
+        d.meta.insert(
+            "big".into(),
+            serde_json::json!(1_152_921_504_606_847_000u64),
+        );
+        assert!(d.to_canonical_bytes().is_ok());
+        d.meta.insert("big".into(), serde_json::json!(u64::MAX));
+        assert!(matches!(
+            d.to_canonical_bytes(),
+            Err(LeafError::UnsafeInteger)
+        ));
         let extra = br#"{"artifact_sha256":"00","extra":1}"#;
-        assert!(matches!(LeafDocument::from_canonical_bytes(extra), Err(LeafError::Json(_))));
+        assert!(matches!(
+            LeafDocument::from_canonical_bytes(extra),
+            Err(LeafError::Json(_))
+        ));
     }
 }

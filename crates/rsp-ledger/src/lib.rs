@@ -30,6 +30,10 @@
 //! byte-level formats are specified in `docs/ledger.md`.
 
 #![deny(missing_docs)]
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")
+)]
 
 mod bundle;
 mod checkpoint;
@@ -44,7 +48,8 @@ mod tree;
 mod verify;
 
 pub use bundle::{
-    BUNDLE_DIR, BUNDLE_VERSION, BundleError, BundleInput, BundleReport, CosignatureInfo, export_bundle, verify_bundle,
+    BUNDLE_DIR, BUNDLE_VERSION, BundleError, BundleInput, BundleReport, CosignatureInfo,
+    export_bundle, verify_bundle,
 };
 pub use checkpoint::{Checkpoint, CheckpointError, cosign, verify_cosignature};
 pub use hash::{HASH_LEN, Hash, empty_root, leaf_hash, node_hash, sha256};
@@ -52,6 +57,8 @@ pub use keys::{KeyAlg, KeyError, SignerKey, VerifierKey, key_id};
 pub use leaf::{KindCounts, LeafDocument, LeafError, LeafKind, MAX_SAFE_INTEGER, format_time};
 pub use note::{MAX_SIGNATURES, NoteError, NoteSignature, SignedNote};
 pub use proof::{ProofError, verify_consistency, verify_inclusion};
-pub use proof_json::{ConsistencyProofJson, InclusionProofJson, ProofJsonError, ProofKind, verify_proof_json};
+pub use proof_json::{
+    ConsistencyProofJson, InclusionProofJson, ProofJsonError, ProofKind, verify_proof_json,
+};
 pub use tree::{MerkleTree, TreeError};
 pub use verify::{ArtifactLookup, LogEntry, LookupError, VerifyError, VerifyReport, verify_log};

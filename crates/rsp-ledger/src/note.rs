@@ -43,7 +43,9 @@ pub enum NoteError {
         present: String,
     },
     /// A signature from the expected key that does not verify.
-    #[error("signature by {key} does not verify: the note text or signature was altered, or the key is wrong")]
+    #[error(
+        "signature by {key} does not verify: the note text or signature was altered, or the key is wrong"
+    )]
     BadSignature {
         /// `name+keyid` of the key.
         key: String,
@@ -87,14 +89,20 @@ impl SignedNote {
     pub fn sign(text: &str, key: &SignerKey) -> Result<Self, NoteError> {
         check_text(text)?;
         if key.alg() != KeyAlg::Ed25519 {
-            return Err(NoteError::WrongAlg { name: key.name().to_owned(), alg: key.alg() });
+            return Err(NoteError::WrongAlg {
+                name: key.name().to_owned(),
+                alg: key.alg(),
+            });
         }
         let sig = NoteSignature {
             name: key.name().to_owned(),
             key_id: key.key_id(),
             signature: key.sign_raw(text.as_bytes()).to_vec(),
         };
-        Ok(Self { text: text.to_owned(), signatures: vec![sig] })
+        Ok(Self {
+            text: text.to_owned(),
+            signatures: vec![sig],
+        })
     }
 
     /// Parses a signed note (the text is split from the signatures at the last blank line).
@@ -102,11 +110,15 @@ impl SignedNote {
         if note.chars().any(|c| c.is_ascii_control() && c != '\n') {
             return Err(NoteError::Malformed("contains control characters"));
         }
-        let split = note.rfind("\n\n").ok_or(NoteError::Malformed("no blank line before signatures"))?;
+        let split = note
+            .rfind("\n\n")
+            .ok_or(NoteError::Malformed("no blank line before signatures"))?;
         let text = &note[..=split];
         let block = &note[split + 2..];
         if !block.ends_with('\n') {
-            return Err(NoteError::Malformed("signature block does not end in a newline"));
+            return Err(NoteError::Malformed(
+                "signature block does not end in a newline",
+            ));
         }
         let mut signatures = Vec::new();
         for line in block[..block.len() - 1].split('\n') {
@@ -115,13 +127,19 @@ impl SignedNote {
             }
             signatures.push(parse_signature_line(line)?);
         }
-        Ok(Self { text: text.to_owned(), signatures })
+        Ok(Self {
+            text: text.to_owned(),
+            signatures,
+        })
     }
 
     /// Verifies the note's signature by `key` (an [`KeyAlg::Ed25519`] key).
     pub fn verify(&self, key: &VerifierKey) -> Result<(), NoteError> {
         if key.alg() != KeyAlg::Ed25519 {
-            return Err(NoteError::WrongAlg { name: key.name().to_owned(), alg: key.alg() });
+            return Err(NoteError::WrongAlg {
+                name: key.name().to_owned(),
+                alg: key.alg(),
+            });
         }
         let mut found = false;
         for sig in self.signatures_by(key) {
@@ -130,18 +148,32 @@ impl SignedNote {
             }
             found = true;
         }
-        if found { Ok(()) } else { Err(self.not_signed_by(key)) }
+        if found {
+            Ok(())
+        } else {
+            Err(self.not_signed_by(key))
+        }
     }
 
     /// Signature lines whose name and key ID both match `key`.
-    pub fn signatures_by<'a>(&'a self, key: &'a VerifierKey) -> impl Iterator<Item = &'a NoteSignature> + 'a {
-        self.signatures.iter().filter(move |s| s.name == key.name() && s.key_id == key.key_id())
+    pub fn signatures_by<'a>(
+        &'a self,
+        key: &'a VerifierKey,
+    ) -> impl Iterator<Item = &'a NoteSignature> + 'a {
+        self.signatures
+            .iter()
+            .filter(move |s| s.name == key.name() && s.key_id == key.key_id())
     }
 
     pub(crate) fn not_signed_by(&self, key: &VerifierKey) -> NoteError {
         NoteError::NotSignedBy {
             expected: format!("{}+{:08x}", key.name(), key.key_id()),
-            present: self.signatures.iter().map(NoteSignature::label).collect::<Vec<_>>().join(", "),
+            present: self
+                .signatures
+                .iter()
+                .map(NoteSignature::label)
+                .collect::<Vec<_>>()
+                .join(", "),
         }
     }
 
@@ -172,15 +204,23 @@ fn check_text(text: &str) -> Result<(), NoteError> {
 }
 
 fn parse_signature_line(line: &str) -> Result<NoteSignature, NoteError> {
-    let rest = line.strip_prefix(DASH).ok_or(NoteError::Malformed("signature line does not start with an em dash"))?;
-    let (name, data) = rest.split_once(' ').ok_or(NoteError::Malformed("signature line has no signature"))?;
+    let rest = line.strip_prefix(DASH).ok_or(NoteError::Malformed(
+        "signature line does not start with an em dash",
+    ))?;
+    let (name, data) = rest
+        .split_once(' ')
+        .ok_or(NoteError::Malformed("signature line has no signature"))?;
     check_name(name).map_err(NoteError::Key)?;
     let bytes = b64_decode(data).ok_or(NoteError::Malformed("signature is not base64"))?;
     if bytes.len() < 5 {
         return Err(NoteError::Malformed("signature too short"));
     }
     let key_id = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-    Ok(NoteSignature { name: name.to_owned(), key_id, signature: bytes[4..].to_vec() })
+    Ok(NoteSignature {
+        name: name.to_owned(),
+        key_id,
+        signature: bytes[4..].to_vec(),
+    })
 }
 
 #[cfg(test)]
@@ -190,7 +230,10 @@ mod tests {
     #[test]
     fn go_note_reference_example_verifies() {
         // Example from the Go `note` package documentation.
-        let vkey = VerifierKey::from_vkey("PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW").unwrap();
+        let vkey = VerifierKey::from_vkey(
+            "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        )
+        .unwrap();
         let note = "If you think cryptography is the answer to your problem,\n\
                     then you don't know what your problem is.\n\
                     \n\
@@ -220,7 +263,13 @@ mod tests {
 
     #[test]
     fn malformed_notes_are_rejected() {
-        for bad in ["no blank line\n", "text\n\n— a\n", "text\n\n- a AAAAAAAA\n", "te\u{7}xt\n\n— a AAAAAAAA\n", "text\n\n— a AAAAAAAA"] {
+        for bad in [
+            "no blank line\n",
+            "text\n\n— a\n",
+            "text\n\n- a AAAAAAAA\n",
+            "te\u{7}xt\n\n— a AAAAAAAA\n",
+            "text\n\n— a AAAAAAAA",
+        ] {
             assert!(SignedNote::parse(bad).is_err(), "{bad:?}");
         }
         let k = SignerKey::from_seed("a", KeyAlg::Ed25519, [3; 32]).unwrap();

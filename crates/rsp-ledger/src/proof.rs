@@ -67,7 +67,10 @@ pub enum ProofError {
 }
 
 fn check_len(what: impl FnOnce() -> String, bytes: &[u8]) -> Result<Hash, ProofError> {
-    Hash::from_slice(bytes).ok_or_else(|| ProofError::BadHashLength { what: what(), len: bytes.len() })
+    Hash::from_slice(bytes).ok_or_else(|| ProofError::BadHashLength {
+        what: what(),
+        len: bytes.len(),
+    })
 }
 
 fn check_proof<P: AsRef<[u8]>>(proof: &[P]) -> Result<Vec<Hash>, ProofError> {
@@ -94,13 +97,22 @@ pub fn verify_inclusion<P: AsRef<[u8]>>(
     }
     let computed = root_from_inclusion(leaf, index, size, &proof)?;
     if computed != root {
-        return Err(ProofError::RootMismatch { which: "root", expected: root, computed });
+        return Err(ProofError::RootMismatch {
+            which: "root",
+            expected: root,
+            computed,
+        });
     }
     Ok(())
 }
 
 /// RFC 9162 §2.1.3.2 steps 2–5 (without the final root comparison).
-fn root_from_inclusion(leaf: Hash, index: u64, size: u64, proof: &[Hash]) -> Result<Hash, ProofError> {
+fn root_from_inclusion(
+    leaf: Hash,
+    index: u64,
+    size: u64,
+    proof: &[Hash],
+) -> Result<Hash, ProofError> {
     let mut fnode = index;
     let mut snode = size - 1;
     let mut r = leaf;
@@ -150,7 +162,11 @@ pub fn verify_consistency<P: AsRef<[u8]>>(
         if !proof.is_empty() {
             return Err(ProofError::NonEmptyProofForEqualSizes { len: proof.len() });
         }
-        return if root1 == root2 { Ok(()) } else { Err(ProofError::EqualSizesDifferentRoots) };
+        return if root1 == root2 {
+            Ok(())
+        } else {
+            Err(ProofError::EqualSizesDifferentRoots)
+        };
     }
     let root1 = check_len(|| "root1".into(), root1)?;
     let root2 = check_len(|| "root2".into(), root2)?;
@@ -196,10 +212,18 @@ pub fn verify_consistency<P: AsRef<[u8]>>(
         return Err(ProofError::WrongProofLength { len: proof.len() });
     }
     if fr != root1 {
-        return Err(ProofError::RootMismatch { which: "root1", expected: root1, computed: fr });
+        return Err(ProofError::RootMismatch {
+            which: "root1",
+            expected: root1,
+            computed: fr,
+        });
     }
     if sr != root2 {
-        return Err(ProofError::RootMismatch { which: "root2", expected: root2, computed: sr });
+        return Err(ProofError::RootMismatch {
+            which: "root2",
+            expected: root2,
+            computed: sr,
+        });
     }
     Ok(())
 }

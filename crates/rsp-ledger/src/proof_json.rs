@@ -84,7 +84,13 @@ pub struct ConsistencyProofJson {
 
 impl InclusionProofJson {
     /// Packs a proof produced by [`crate::MerkleTree::inclusion_proof`].
-    pub fn new(leaf_index: u64, tree_size: u64, root: Hash, leaf_hash: Hash, proof: &[Hash]) -> Self {
+    pub fn new(
+        leaf_index: u64,
+        tree_size: u64,
+        root: Hash,
+        leaf_hash: Hash,
+        proof: &[Hash],
+    ) -> Self {
         Self {
             leaf_idx: leaf_index,
             tree_size,
@@ -99,7 +105,13 @@ impl InclusionProofJson {
     /// The caller must still check that this root is one it trusts (e.g. from
     /// a verified checkpoint); the proof alone only links leaf and root.
     pub fn verify(&self) -> Result<(), ProofError> {
-        verify_inclusion(&self.leaf_hash, self.leaf_idx, self.tree_size, &self.proof, &self.root)
+        verify_inclusion(
+            &self.leaf_hash,
+            self.leaf_idx,
+            self.tree_size,
+            &self.proof,
+            &self.root,
+        )
     }
 
     /// Pretty JSON, as printed by `rsp ledger prove`.
@@ -122,7 +134,13 @@ impl ConsistencyProofJson {
 
     /// Verifies the proof against the two roots it carries.
     pub fn verify(&self) -> Result<(), ProofError> {
-        verify_consistency(self.size1, self.size2, &self.proof, &self.root1, &self.root2)
+        verify_consistency(
+            self.size1,
+            self.size2,
+            &self.proof,
+            &self.root1,
+            &self.root2,
+        )
     }
 
     /// Pretty JSON, as printed by `rsp ledger prove`.
@@ -145,11 +163,18 @@ pub fn verify_proof_json(text: &str) -> Result<ProofKind, ProofJsonError> {
     if value.get("leafIdx").is_some() {
         let p: InclusionProofJson = serde_json::from_value(value).map_err(ProofJsonError::Json)?;
         p.verify().map_err(ProofJsonError::Rejected)?;
-        Ok(ProofKind::Inclusion { leaf_index: p.leaf_idx, tree_size: p.tree_size })
+        Ok(ProofKind::Inclusion {
+            leaf_index: p.leaf_idx,
+            tree_size: p.tree_size,
+        })
     } else if value.get("size1").is_some() {
-        let p: ConsistencyProofJson = serde_json::from_value(value).map_err(ProofJsonError::Json)?;
+        let p: ConsistencyProofJson =
+            serde_json::from_value(value).map_err(ProofJsonError::Json)?;
         p.verify().map_err(ProofJsonError::Rejected)?;
-        Ok(ProofKind::Consistency { size1: p.size1, size2: p.size2 })
+        Ok(ProofKind::Consistency {
+            size1: p.size1,
+            size2: p.size2,
+        })
     } else {
         Err(ProofJsonError::UnknownKind)
     }
@@ -178,7 +203,9 @@ mod b64_list {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
         let list = Option::<Vec<String>>::deserialize(d)?.unwrap_or_default();
         list.iter()
-            .map(|t| b64_decode(t).ok_or_else(|| serde::de::Error::custom("invalid base64 in proof")))
+            .map(|t| {
+                b64_decode(t).ok_or_else(|| serde::de::Error::custom("invalid base64 in proof"))
+            })
             .collect()
     }
 }
@@ -203,7 +230,13 @@ mod tests {
         );
         let json = inc.to_json();
         assert!(json.contains("\"leafIdx\": 3"));
-        assert_eq!(verify_proof_json(&json).unwrap(), ProofKind::Inclusion { leaf_index: 3, tree_size: 11 });
+        assert_eq!(
+            verify_proof_json(&json).unwrap(),
+            ProofKind::Inclusion {
+                leaf_index: 3,
+                tree_size: 11
+            }
+        );
 
         let con = ConsistencyProofJson::new(
             4,
@@ -214,14 +247,23 @@ mod tests {
         );
         assert_eq!(
             verify_proof_json(&con.to_json()).unwrap(),
-            ProofKind::Consistency { size1: 4, size2: 11 }
+            ProofKind::Consistency {
+                size1: 4,
+                size2: 11
+            }
         );
     }
 
     #[test]
     fn unknown_and_malformed_json_are_errors() {
-        assert!(matches!(verify_proof_json("{\"a\":1}"), Err(ProofJsonError::UnknownKind)));
-        assert!(matches!(verify_proof_json("nope"), Err(ProofJsonError::Json(_))));
+        assert!(matches!(
+            verify_proof_json("{\"a\":1}"),
+            Err(ProofJsonError::UnknownKind)
+        ));
+        assert!(matches!(
+            verify_proof_json("nope"),
+            Err(ProofJsonError::Json(_))
+        ));
         assert!(matches!(
             verify_proof_json(r#"{"leafIdx":0,"treeSize":1,"root":"!!","leafHash":"","proof":[]}"#),
             Err(ProofJsonError::Json(_))

@@ -157,7 +157,10 @@ impl MerkleTree {
 
     fn check_size(&self, size: u64) -> Result<(), TreeError> {
         if size > self.len() {
-            Err(TreeError::SizeTooLarge { requested: size, available: self.len() })
+            Err(TreeError::SizeTooLarge {
+                requested: size,
+                available: self.len(),
+            })
         } else {
             Ok(())
         }
@@ -170,13 +173,16 @@ impl MerkleTree {
         if n == 0 {
             return empty_root();
         }
-        if n.is_power_of_two() && start % n == 0 {
+        if n.is_power_of_two() && start.is_multiple_of(n) {
             let level = n.trailing_zeros() as usize;
             // Complete aligned subtrees inside `0..len` are always stored.
             return self.levels[level][(start >> level) as usize];
         }
         let k = split_point(n);
-        node_hash(&self.subtree(start, start + k).0, &self.subtree(start + k, end).0)
+        node_hash(
+            &self.subtree(start, start + k).0,
+            &self.subtree(start + k, end).0,
+        )
     }
 
     /// `PATH(m, D[start..end])` appended bottom-up to `out`.
@@ -252,7 +258,11 @@ mod tests {
         let leaves: Vec<Hash> = (0u32..70).map(|i| leaf_hash(&i.to_be_bytes())).collect();
         let tree = MerkleTree::from_leaf_hashes(leaves.iter().copied());
         for size in 0..=leaves.len() {
-            assert_eq!(tree.root_at(size as u64), Ok(naive_root(&leaves[..size])), "size {size}");
+            assert_eq!(
+                tree.root_at(size as u64),
+                Ok(naive_root(&leaves[..size])),
+                "size {size}"
+            );
         }
         assert_eq!(tree.root(), naive_root(&leaves));
         assert!(tree.root_at(71).is_err());
@@ -264,7 +274,10 @@ mod tests {
         for i in 0u8..5 {
             tree.push_leaf(&[i]);
         }
-        assert_eq!(tree.inclusion_proof(5, 5), Err(TreeError::IndexOutOfRange { index: 5, size: 5 }));
+        assert_eq!(
+            tree.inclusion_proof(5, 5),
+            Err(TreeError::IndexOutOfRange { index: 5, size: 5 })
+        );
         assert!(tree.inclusion_proof(0, 6).is_err());
         assert!(tree.consistency_proof(0, 3).is_err());
         assert!(tree.consistency_proof(4, 3).is_err());

@@ -33,7 +33,7 @@ use rayon::prelude::*;
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::hash::{Hash, leaf_hash, sha256};
 use crate::keys::VerifierKey;
-use crate::leaf::{KindCounts, LeafDocument, LeafError};
+use crate::leaf::{KindCounts, LeafDocument, LeafError, LeafKind};
 use crate::tree::MerkleTree;
 
 /// Boxed error from an artifact store.
@@ -85,7 +85,10 @@ impl LogEntry {
     /// appending; when reading back, pass the hash that was stored instead).
     pub fn new(leaf: Vec<u8>) -> Self {
         let h = leaf_hash(&leaf);
-        Self { leaf, recorded_hash: Some(h) }
+        Self {
+            leaf,
+            recorded_hash: Some(h),
+        }
     }
 }
 
@@ -102,7 +105,9 @@ pub enum VerifyError {
         source: CheckpointError,
     },
     /// Checkpoints name different log origins.
-    #[error("checkpoint #{position} has origin {found:?}, but earlier checkpoints have {expected:?}")]
+    #[error(
+        "checkpoint #{position} has origin {found:?}, but earlier checkpoints have {expected:?}"
+    )]
     OriginMismatch {
         /// Position of the checkpoint in the list given.
         position: usize,
@@ -112,7 +117,9 @@ pub enum VerifyError {
         found: String,
     },
     /// The leaf bytes do not hash to the leaf hash the store recorded.
-    #[error("leaf {index} was modified: its bytes hash to {computed}, but the log recorded {recorded}")]
+    #[error(
+        "leaf {index} was modified: its bytes hash to {computed}, but the log recorded {recorded}"
+    )]
     LeafHashMismatch {
         /// Leaf index.
         index: u64,
@@ -168,7 +175,9 @@ pub enum VerifyError {
         dependency: Hash,
     },
     /// A checkpoint for more leaves than the log has: entries were removed.
-    #[error("a checkpoint signs size {size} but the log has only {log_size} leaves (entries were removed)")]
+    #[error(
+        "a checkpoint signs size {size} but the log has only {log_size} leaves (entries were removed)"
+    )]
     CheckpointBeyondLog {
         /// Signed size.
         size: u64,
@@ -230,6 +239,13 @@ pub struct VerifyReport {
     pub artifacts_checked: u64,
 }
 
+/// The parts of a leaf that the order-dependent checks use.
+struct Summary {
+    kind: LeafKind,
+    artifact_sha256: Hash,
+    depends_on: Vec<Hash>,
+}
+
 /// Leaves handled per parallel batch: large enough to amortise rayon, small
 /// enough that a batch's artifacts stay comfortably in memory.
 const CHUNK: usize = 4096;
@@ -253,9 +269,18 @@ where
 
     for (chunk_no, chunk) in entries.chunks(CHUNK).enumerate() {
         let base = (chunk_no * CHUNK) as u64;
-        let parsed: Vec<(Hash, Result<LeafDocument, LeafError>)> = chunk
+        // Keep only what the sequential checks need, so the documents (and
+        // their `meta` maps) are dropped on the worker threads.
+        let parsed: Vec<(Hash, Result<Summary, LeafError>)> = chunk
             .par_iter()
-            .map(|e| (leaf_hash(&e.leaf), LeafDocument::from_canonical_bytes(&e.leaf)))
+            .map(|e| {
+                let summary = LeafDocument::from_canonical_bytes(&e.leaf).map(|d| Summary {
+                    kind: d.kind,
+                    artifact_sha256: d.artifact_sha256,
+                    depends_on: d.depends_on,
+                });
+                (leaf_hash(&e.leaf), summary)
+            })
             .collect();
         // Fetch artifacts sequentially (the store need not be Sync), only for
         // leaves that passed the earlier checks and the first time we see them.
@@ -264,14 +289,21 @@ where
         let mut in_chunk: HashSet<Hash> = HashSet::new();
         for (offset, (entry, (computed, doc))) in chunk.iter().zip(&parsed).enumerate() {
             let wanted = match doc {
-                Ok(d) if entry.recorded_hash.is_none_or(|r| r == *computed) => Some(d.artifact_sha256),
+                Ok(d) if entry.recorded_hash.is_none_or(|r| r == *computed) => {
+                    Some(d.artifact_sha256)
+                }
                 _ => None,
             };
             let bytes = match wanted {
-                Some(a) if !seen.contains(&a) && in_chunk.insert(a) => match artifacts.artifact(&a) {
+                Some(a) if !seen.contains(&a) && in_chunk.insert(a) => match artifacts.artifact(&a)
+                {
                     Ok(b) => b,
                     Err(source) => {
-                        lookup_failure = Some(VerifyError::ArtifactLookup { index: base + offset as u64, artifact: a, source });
+                        lookup_failure = Some(VerifyError::ArtifactLookup {
+                            index: base + offset as u64,
+                            artifact: a,
+                            source,
+                        });
                         break;
                     }
                 },
@@ -279,26 +311,40 @@ where
             };
             fetched.push(bytes);
         }
-        let digests: Vec<Option<Hash>> = fetched.par_iter().map(|b| b.as_deref().map(sha256)).collect();
+        let digests: Vec<Option<Hash>> = fetched
+            .par_iter()
+            .map(|b| b.as_deref().map(sha256))
+            .collect();
 
         for (offset, (entry, (computed, doc))) in chunk.iter().zip(parsed).enumerate() {
             let index = base + offset as u64;
             if let Some(recorded) = entry.recorded_hash
                 && recorded != computed
             {
-                return Err(VerifyError::LeafHashMismatch { index, recorded, computed });
+                return Err(VerifyError::LeafHashMismatch {
+                    index,
+                    recorded,
+                    computed,
+                });
             }
             let doc = doc.map_err(|source| VerifyError::InvalidLeaf { index, source })?;
             let artifact = doc.artifact_sha256;
             if !seen.contains(&artifact) {
                 match digests.get(offset).copied().flatten() {
                     Some(found) if found == artifact => artifacts_checked += 1,
-                    Some(found) => return Err(VerifyError::ArtifactMismatch { index, artifact, found }),
+                    Some(found) => {
+                        return Err(VerifyError::ArtifactMismatch {
+                            index,
+                            artifact,
+                            found,
+                        });
+                    }
                     None => {
                         // Artifacts first seen earlier in this chunk are in
                         // `seen` by now, so reaching here means this leaf's
                         // lookup failed or found nothing.
-                        if let Some(err) = lookup_failure.take_if(|e| e.leaf_index() == Some(index)) {
+                        if let Some(err) = lookup_failure.take_if(|e| e.leaf_index() == Some(index))
+                        {
                             return Err(err);
                         }
                         return Err(VerifyError::MissingArtifact { index, artifact });
@@ -306,7 +352,10 @@ where
                 }
             }
             if let Some(dependency) = doc.depends_on.iter().find(|d| !seen.contains(*d)) {
-                return Err(VerifyError::DanglingDependency { index, dependency: *dependency });
+                return Err(VerifyError::DanglingDependency {
+                    index,
+                    dependency: *dependency,
+                });
             }
             seen.insert(artifact);
             *kinds.entry(doc.kind).or_default() += 1;
@@ -327,14 +376,22 @@ where
     })
 }
 
-fn open_checkpoints<C: AsRef<str>>(checkpoints: &[C], log_key: &VerifierKey) -> Result<Vec<Checkpoint>, VerifyError> {
+fn open_checkpoints<C: AsRef<str>>(
+    checkpoints: &[C],
+    log_key: &VerifierKey,
+) -> Result<Vec<Checkpoint>, VerifyError> {
     let mut opened: Vec<Checkpoint> = Vec::with_capacity(checkpoints.len());
     for (position, note) in checkpoints.iter().enumerate() {
-        let cp = Checkpoint::open(note.as_ref(), log_key).map_err(|source| VerifyError::Checkpoint { position, source })?;
+        let cp = Checkpoint::open(note.as_ref(), log_key)
+            .map_err(|source| VerifyError::Checkpoint { position, source })?;
         if let Some(first) = opened.first()
             && first.origin != cp.origin
         {
-            return Err(VerifyError::OriginMismatch { position, expected: first.origin.clone(), found: cp.origin });
+            return Err(VerifyError::OriginMismatch {
+                position,
+                expected: first.origin.clone(),
+                found: cp.origin,
+            });
         }
         opened.push(cp);
     }
@@ -347,7 +404,10 @@ fn check_roots(opened: &mut [Checkpoint], tree: &MerkleTree) -> Result<(), Verif
     for cp in opened.iter() {
         let computed = tree
             .root_at(cp.size)
-            .map_err(|_| VerifyError::CheckpointBeyondLog { size: cp.size, log_size: tree.len() })?;
+            .map_err(|_| VerifyError::CheckpointBeyondLog {
+                size: cp.size,
+                log_size: tree.len(),
+            })?;
         if computed != cp.root {
             return Err(VerifyError::CheckpointRootMismatch {
                 size: cp.size,

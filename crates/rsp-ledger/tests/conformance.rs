@@ -1,6 +1,8 @@
 //! Conformance with the transparency-dev/merkle vectors and RFC 6962 reference
 //! roots in `shared/data/merkle` (read in place, never copied).
 
+#![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
 use std::path::{Path, PathBuf};
 
 use rsp_ledger::{MerkleTree, ProofJsonError, leaf_hash, verify_proof_json};
@@ -10,7 +12,10 @@ fn data_dir() -> PathBuf {
 }
 
 fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -38,7 +43,12 @@ fn run_vectors(kind: &str) -> (usize, usize) {
             _ => failures.push(format!("{}: wantErr={want_err}, got {got:?}", f.display())),
         }
     }
-    assert!(failures.is_empty(), "{} vectors disagree:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} vectors disagree:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     (ok, rejected)
 }
 
@@ -56,9 +66,18 @@ fn all_consistency_vectors() {
 fn reference_roots_for_sizes_0_to_8() {
     let text = std::fs::read_to_string(data_dir().join("reference_tree.json")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let leaves: Vec<Vec<u8>> =
-        v["leaf_inputs_hex"].as_array().unwrap().iter().map(|h| hex::decode(h.as_str().unwrap()).unwrap()).collect();
-    let roots: Vec<&str> = v["root_by_tree_size_hex"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+    let leaves: Vec<Vec<u8>> = v["leaf_inputs_hex"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| hex::decode(h.as_str().unwrap()).unwrap())
+        .collect();
+    let roots: Vec<&str> = v["root_by_tree_size_hex"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
     assert_eq!(roots.len(), 9);
     let mut tree = MerkleTree::new();
     assert_eq!(tree.root().to_hex(), roots[0]);
@@ -86,11 +105,17 @@ fn our_proofs_for_the_reference_tree_match_the_happy_path_vectors() {
     for kind in ["inclusion", "consistency"] {
         for n in 0..5 {
             let path = data_dir().join(format!("testdata/{kind}/{n}/happy-path.json"));
-            let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            let j: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
             let proof = if kind == "inclusion" {
-                tree.inclusion_proof(j["leafIdx"].as_u64().unwrap(), j["treeSize"].as_u64().unwrap()).unwrap()
+                tree.inclusion_proof(
+                    j["leafIdx"].as_u64().unwrap(),
+                    j["treeSize"].as_u64().unwrap(),
+                )
+                .unwrap()
             } else {
-                tree.consistency_proof(j["size1"].as_u64().unwrap(), j["size2"].as_u64().unwrap()).unwrap()
+                tree.consistency_proof(j["size1"].as_u64().unwrap(), j["size2"].as_u64().unwrap())
+                    .unwrap()
             };
             let ours: Vec<String> = proof.iter().map(|h| h.to_base64()).collect();
             let theirs: Vec<String> = j["proof"]

@@ -1,6 +1,8 @@
 //! Property tests: generated proofs verify, and any single-bit change to a
 //! proof (an element, a root, the leaf hash, or the leaf index) is rejected.
 
+#![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
 use proptest::prelude::*;
 use rsp_ledger::{MerkleTree, verify_consistency, verify_inclusion};
 
@@ -79,9 +81,12 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        (-(1i64 << 53) + 1..(1i64 << 53)).prop_map(|i| Value::from(i)),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| Value::from(f)),
-        "[a-z\u{0}-\u{1f}\"\\\\\u{7f}\u{e000}\u{ffff}\u{10000}-\u{10010}é€]{0,8}".prop_map(Value::String),
+        (-(1i64 << 53) + 1..(1i64 << 53)).prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        "[a-z\u{0}-\u{1f}\"\\\\\u{7f}\u{e000}\u{ffff}\u{10000}-\u{10010}é€]{0,8}"
+            .prop_map(Value::String),
     ];
     leaf.prop_recursive(3, 24, 5, |inner| {
         prop_oneof![

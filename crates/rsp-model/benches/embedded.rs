@@ -10,8 +10,8 @@
 //! - **B3** aggregate generated tokens/s with 8 concurrent generations vs one at a time.
 //!
 //! Settings come from the environment: `RSP_BENCH_THREADS` (default 2), `RSP_BENCH_REPS`
-//! (default 5), `RSP_BENCH_ONLY` (e.g. `b1,b3`). Medians are reported; the last line is a
-//! machine-readable `RESULT {json}`.
+//! (default 5), `RSP_BENCH_ONLY` (e.g. `b1,b3`), `RSP_BENCH_CTX` (KV cache size, default
+//! 8192). Medians are reported; the last line is a machine-readable `RESULT {json}`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -323,12 +323,19 @@ async fn b3(model: Arc<dyn ModelApi>, reps: usize) -> B3 {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    // `cargo test --all-targets` runs bench binaries without `--bench`; do not spend
+    // minutes benchmarking there.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("embedded bench: run with `cargo bench -p rsp-model --bench embedded`");
+        return;
+    }
     let threads = env_usize("RSP_BENCH_THREADS", 2);
     let reps = env_usize("RSP_BENCH_REPS", 5).max(1);
     let only = std::env::var("RSP_BENCH_ONLY").unwrap_or_else(|_| "b1,b2,b3".into());
     let options = ProviderOptions {
         embedded: EmbeddedOptions {
             threads: Some(threads),
+            context_size: u32::try_from(env_usize("RSP_BENCH_CTX", 8192)).unwrap_or(8192),
             ..EmbeddedOptions::default()
         },
         ..ProviderOptions::new(ProviderEnv::from_process())

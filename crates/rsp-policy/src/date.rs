@@ -50,7 +50,9 @@ impl<'de> Deserialize<'de> for PolicyDate {
         };
         NaiveDate::parse_from_str(&text, "%Y-%m-%d")
             .map(PolicyDate)
-            .map_err(|_| de::Error::custom(format!("expected a date like 2026-11-01, found `{text}`")))
+            .map_err(|_| {
+                de::Error::custom(format!("expected a date like 2026-11-01, found `{text}`"))
+            })
     }
 }
 

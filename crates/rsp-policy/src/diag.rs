@@ -55,7 +55,10 @@ impl Diagnostic {
     /// A new warning.
     #[must_use]
     pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Warning, ..Self::error(code, message) }
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(code, message)
+        }
     }
 
     /// Attach a place.
@@ -88,7 +91,9 @@ struct Bound<'a> {
 
 impl fmt::Debug for Bound<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Bound").field("diag", self.diag).finish_non_exhaustive()
+        f.debug_struct("Bound")
+            .field("diag", self.diag)
+            .finish_non_exhaustive()
     }
 }
 
@@ -113,11 +118,17 @@ impl miette::Diagnostic for Bound<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.diag.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.diag
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.diag.span.as_ref().map(|_| self.source as &dyn miette::SourceCode)
+        self.diag
+            .span
+            .as_ref()
+            .map(|_| self.source as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -147,11 +158,16 @@ pub fn render(diags: &[Diagnostic], file_name: &str, source: &str, style: Style)
         Style::Color => GraphicalTheme::unicode(),
         Style::Plain => GraphicalTheme::unicode_nocolor(),
     };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
     let named = NamedSource::new(file_name, source.to_owned());
     let mut out = String::new();
     for diag in diags {
-        let bound = Bound { diag, source: &named };
+        let bound = Bound {
+            diag,
+            source: &named,
+        };
         if handler.render_report(&mut out, &bound).is_err() {
             // Rendering into a String cannot fail short of a bug in the
             // handler; fall back to the bare message rather than lose it.
@@ -171,6 +187,8 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     }
     let before = &source[..offset];
     let line = before.matches('\n').count() + 1;
-    let col = before.rfind('\n').map_or(before.chars().count(), |nl| before[nl + 1..].chars().count()) + 1;
+    let col = before.rfind('\n').map_or(before.chars().count(), |nl| {
+        before[nl + 1..].chars().count()
+    }) + 1;
     (line, col)
 }

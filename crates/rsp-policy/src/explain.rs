@@ -163,13 +163,20 @@ pub fn explain(policy: &Policy, format: Format) -> String {
 }
 
 fn role_name(p: &Policy, id: &str) -> String {
-    p.roles.iter().find(|r| r.id == id).map_or_else(|| format!("`{id}`"), |r| format!("{} (`{id}`)", r.name))
+    p.roles
+        .iter()
+        .find(|r| r.id == id)
+        .map_or_else(|| format!("`{id}`"), |r| format!("{} (`{id}`)", r.name))
 }
 
 fn fmt_num(x: f64) -> String {
     let s = format!("{x:.4}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s.is_empty() || s == "-" { "0".into() } else { s.to_owned() }
+    if s.is_empty() || s == "-" {
+        "0".into()
+    } else {
+        s.to_owned()
+    }
 }
 
 fn write_doc(p: &Policy, d: &mut dyn Doc) {
@@ -180,13 +187,22 @@ fn write_doc(p: &Policy, d: &mut dyn Doc) {
         m.version,
         m.effective,
         role_name(p, &m.proposer),
-        m.approvers.iter().map(|a| role_name(p, a)).collect::<Vec<_>>().join(", ")
+        m.approvers
+            .iter()
+            .map(|a| role_name(p, a))
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     if !m.consulted.is_empty() {
-        d.para(&format!("Consulted or informed before adoption: {}.", m.consulted.join(", ")));
+        d.para(&format!(
+            "Consulted or informed before adoption: {}.",
+            m.consulted.join(", ")
+        ));
     }
     if let Some(days) = m.review_interval_days {
-        d.para(&format!("The policy is reviewed and re-approved at least every {days} days."));
+        d.para(&format!(
+            "The policy is reviewed and re-approved at least every {days} days."
+        ));
     }
 
     d.heading(2, "In short");
@@ -232,7 +248,9 @@ fn write_doc(p: &Policy, d: &mut dyn Doc) {
         when.push(format!("its effective training compute has grown **{}×** since the last comprehensive assessment", fmt_num(r)));
     }
     if let Some(days) = t.max_interval_days {
-        when.push(format!("**{days} days** have passed since the last assessment"));
+        when.push(format!(
+            "**{days} days** have passed since the last assessment"
+        ));
     }
     if let Some(days) = t.post_training_days {
         when.push(format!("**{days} days** of post-training have accumulated"));
@@ -249,13 +267,22 @@ fn write_doc(p: &Policy, d: &mut dyn Doc) {
         &["Domain", "Status", "What it covers"],
         &p.domains
             .iter()
-            .map(|x| vec![format!("{} (`{}`)", x.name, x.id), x.status.to_string(), x.description.clone().unwrap_or_default()])
+            .map(|x| {
+                vec![
+                    format!("{} (`{}`)", x.name, x.id),
+                    x.status.to_string(),
+                    x.description.clone().unwrap_or_default(),
+                ]
+            })
             .collect::<Vec<_>>(),
     );
 
     d.heading(2, "Capability thresholds");
     for th in &p.thresholds {
-        let title = th.name.as_ref().map_or_else(|| th.id.clone(), |n| format!("{} — {n}", th.id));
+        let title = th
+            .name
+            .as_ref()
+            .map_or_else(|| th.id.clone(), |n| format!("{} — {n}", th.id));
         d.heading(3, &title);
         d.para(&th.description);
         let mut facts = vec![format!("Domain: `{}`.", th.domain)];
@@ -265,10 +292,23 @@ fn write_doc(p: &Policy, d: &mut dyn Doc) {
         if let Some(b) = &th.baseline {
             facts.push(format!("Compared with: {b}."));
         }
-        facts.push(format!("If it cannot be ruled out, the model needs the **{}** safeguards.", th.requires));
+        facts.push(format!(
+            "If it cannot be ruled out, the model needs the **{}** safeguards.",
+            th.requires
+        ));
         d.list(&facts);
         let rows: Vec<Vec<String>> = th.evidence.iter().map(|r| rule_row(p, r)).collect();
-        d.table(&["Evidence (suite · metric)", "Alert line", "Line", "Confidence", "Elicitation required", "Margin"], &rows);
+        d.table(
+            &[
+                "Evidence (suite · metric)",
+                "Alert line",
+                "Line",
+                "Confidence",
+                "Elicitation required",
+                "Margin",
+            ],
+            &rows,
+        );
     }
 
     d.heading(2, "Safeguard standards");
@@ -278,18 +318,38 @@ fn write_doc(p: &Policy, d: &mut dyn Doc) {
             d.para(desc);
         }
         if !s.includes.is_empty() {
-            d.para(&format!("Includes everything in: {}.", s.includes.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")));
+            d.para(&format!(
+                "Includes everything in: {}.",
+                s.includes
+                    .iter()
+                    .map(|i| format!("`{i}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
         if !s.threat_actors_in_scope.is_empty() {
-            d.para(&format!("Meant to stop: {}.", s.threat_actors_in_scope.join("; ")));
+            d.para(&format!(
+                "Meant to stop: {}.",
+                s.threat_actors_in_scope.join("; ")
+            ));
         }
         if !s.threat_actors_out_of_scope.is_empty() {
-            d.para(&format!("Not meant to stop: {}.", s.threat_actors_out_of_scope.join("; ")));
+            d.para(&format!(
+                "Not meant to stop: {}.",
+                s.threat_actors_out_of_scope.join("; ")
+            ));
         }
         let rows: Vec<Vec<String>> = s
             .safeguards
             .iter()
-            .map(|g| vec![format!("`{}`", g.id), g.kind.to_string(), g.description.clone(), evidence_text(p, &g.evidence)])
+            .map(|g| {
+                vec![
+                    format!("`{}`", g.id),
+                    g.kind.to_string(),
+                    g.description.clone(),
+                    evidence_text(p, &g.evidence),
+                ]
+            })
             .collect();
         if !rows.is_empty() {
             d.table(&["Safeguard", "Kind", "What", "Proven by"], &rows);
@@ -307,7 +367,14 @@ fn write_doc(p: &Policy, d: &mut dyn Doc) {
             effects.push("training is **capped** at the compute of the last checkpoint assessed without this problem".to_owned());
         }
         if !a.notify.is_empty() {
-            effects.push(format!("{} are notified", a.notify.iter().map(|r| role_name(p, r)).collect::<Vec<_>>().join(", ")));
+            effects.push(format!(
+                "{} are notified",
+                a.notify
+                    .iter()
+                    .map(|r| role_name(p, r))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
         let mut line = format!("When {}: {}.", a.when, effects.join("; "));
         if let Some(desc) = &a.description {
@@ -316,16 +383,34 @@ fn write_doc(p: &Policy, d: &mut dyn Doc) {
         }
         acts.push(line);
     }
-    if !p.actions.iter().any(|a| a.when == ActionWhen::SafeguardsMissing && a.block_deployment) {
-        acts.push("**Note:** no action blocks deployment when required safeguards are missing.".into());
+    if !p
+        .actions
+        .iter()
+        .any(|a| a.when == ActionWhen::SafeguardsMissing && a.block_deployment)
+    {
+        acts.push(
+            "**Note:** no action blocks deployment when required safeguards are missing.".into(),
+        );
     }
     d.list(&acts);
 
     d.heading(2, "Who decides");
     let mut who = Vec::new();
-    for kind in [DecisionKind::Deploy, DecisionKind::Train, DecisionKind::PolicyUpdate] {
-        let signers: Vec<String> = p.signers(kind).map(|r| format!("{} (`{}`)", r.name, r.id)).collect();
-        let informed: Vec<String> = p.roles.iter().filter(|r| r.informed.contains(&kind)).map(|r| r.name.clone()).collect();
+    for kind in [
+        DecisionKind::Deploy,
+        DecisionKind::Train,
+        DecisionKind::PolicyUpdate,
+    ] {
+        let signers: Vec<String> = p
+            .signers(kind)
+            .map(|r| format!("{} (`{}`)", r.name, r.id))
+            .collect();
+        let informed: Vec<String> = p
+            .roles
+            .iter()
+            .filter(|r| r.informed.contains(&kind))
+            .map(|r| r.name.clone())
+            .collect();
         let what = match kind {
             DecisionKind::Deploy => "A **deployment** decision",
             DecisionKind::Train => "A decision to **continue training**",
@@ -334,7 +419,10 @@ fn write_doc(p: &Policy, d: &mut dyn Doc) {
         let mut line = if signers.is_empty() {
             format!("{what} needs no signature (nobody is named).")
         } else {
-            format!("{what} is final only when signed by {}.", signers.join(" and "))
+            format!(
+                "{what} is final only when signed by {}.",
+                signers.join(" and ")
+            )
         };
         if !informed.is_empty() {
             let _ = write!(line, " {} must be informed first.", informed.join(", "));
@@ -344,11 +432,25 @@ fn write_doc(p: &Policy, d: &mut dyn Doc) {
     d.list(&who);
 
     if !p.suites.is_empty() {
-        d.heading(2, "Evaluations this policy relies on that rsp does not ship");
+        d.heading(
+            2,
+            "Evaluations this policy relies on that rsp does not ship",
+        );
         d.list(
             &p.suites
                 .iter()
-                .map(|s| format!("`{}`{}: {}", s.id, if s.placeholder { " (placeholder, still to be supplied)" } else { "" }, s.description))
+                .map(|s| {
+                    format!(
+                        "`{}`{}: {}",
+                        s.id,
+                        if s.placeholder {
+                            " (placeholder, still to be supplied)"
+                        } else {
+                            ""
+                        },
+                        s.description
+                    )
+                })
                 .collect::<Vec<_>>(),
         );
     }
@@ -357,7 +459,10 @@ fn write_doc(p: &Policy, d: &mut dyn Doc) {
         d.heading(2, "Changelog");
         d.table(
             &["Version", "Date", "Change"],
-            &m.changelog.iter().map(|c| vec![c.version.clone(), c.date.to_string(), c.summary.clone()]).collect::<Vec<_>>(),
+            &m.changelog
+                .iter()
+                .map(|c| vec![c.version.clone(), c.date.to_string(), c.summary.clone()])
+                .collect::<Vec<_>>(),
         );
     }
 }
@@ -373,16 +478,30 @@ fn rule_row(p: &Policy, r: &EvidenceRule) -> Vec<String> {
         format!("{arrow} {}", fmt_num(r.line)),
         format!("{}%", fmt_num(p.confidence_of(r) * 100.0)),
         r.elicitation.summary(),
-        if r.elicitation_margin > 0.0 { format!("+{}", fmt_num(r.elicitation_margin)) } else { "none".into() },
+        if r.elicitation_margin > 0.0 {
+            format!("+{}", fmt_num(r.elicitation_margin))
+        } else {
+            "none".into()
+        },
     ]
 }
 
 fn evidence_text(p: &Policy, e: &SafeguardEvidence) -> String {
     match e {
         SafeguardEvidence::Attestation { by, valid_days } => {
-            format!("an attestation by {}, valid {valid_days} days", role_name(p, by))
+            format!(
+                "an attestation by {}, valid {valid_days} days",
+                role_name(p, by)
+            )
         }
-        SafeguardEvidence::Metric { suite, metric, max, min, confidence, valid_days } => {
+        SafeguardEvidence::Metric {
+            suite,
+            metric,
+            max,
+            min,
+            confidence,
+            valid_days,
+        } => {
             let conf = fmt_num(confidence.unwrap_or(p.defaults.confidence) * 100.0);
             let mut bounds = Vec::new();
             if let Some(hi) = max {
@@ -391,7 +510,10 @@ fn evidence_text(p: &Policy, e: &SafeguardEvidence) -> String {
             if let Some(lo) = min {
                 bounds.push(format!("lower {conf}% bound ≥ {}", fmt_num(*lo)));
             }
-            format!("`{metric}` from `{suite}` with {}, valid {valid_days} days", bounds.join(" and "))
+            format!(
+                "`{metric}` from `{suite}` with {}, valid {valid_days} days",
+                bounds.join(" and ")
+            )
         }
     }
 }

@@ -208,7 +208,9 @@ pub struct Domain {
 }
 
 /// Tracking status of a domain, following OpenAI's and GDM's vocabulary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum DomainStatus {
     /// Thresholds are enforced.
@@ -408,7 +410,7 @@ pub struct EvidenceRule {
 }
 
 /// Elicitation a run must use.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Elicitation {
     /// Chain-of-thought prompting.
@@ -427,6 +429,19 @@ pub struct Elicitation {
 
 fn one() -> u32 {
     1
+}
+
+impl Default for Elicitation {
+    /// Plain prompting: one sample, no chain of thought, no shots, no tools.
+    /// Written by hand because `best_of_n` must default to 1, not 0.
+    fn default() -> Self {
+        Self {
+            chain_of_thought: false,
+            few_shot: 0,
+            best_of_n: one(),
+            tools: false,
+        }
+    }
 }
 
 impl Elicitation {
@@ -519,7 +534,9 @@ pub struct Action {
 }
 
 /// Situations that trigger an action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ActionWhen {
     /// An alert line is reached.

@@ -13,8 +13,8 @@
 use std::ops::Range;
 
 use serde::de::DeserializeOwned;
-use toml::de::{DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::diag::Diagnostic;
 use crate::model::{
@@ -115,26 +115,6 @@ impl<'a> Locator<'a> {
         }
         Some(span)
     }
-
-    /// The span of the key itself at `path` (for duplicates and unknowns).
-    #[must_use]
-    pub fn key_span(&self, path: &Path) -> Option<Range<usize>> {
-        let root = self.root?;
-        let (last, parent) = path.0.split_last()?;
-        let Seg::Key(k) = last else { return self.span(path) };
-        let parent = Path(parent.to_vec());
-        let mut table: Option<&DeTable<'a>> = Some(root.get_ref());
-        let mut array: Option<&toml::de::DeArray<'a>> = None;
-        for seg in &parent.0 {
-            let next = match seg {
-                Seg::Key(k) => table.and_then(|t| t.get(k.as_str())),
-                Seg::Index(i) => array.and_then(|a| a.get(*i)),
-            }?;
-            table = next.get_ref().as_table();
-            array = next.get_ref().as_array();
-        }
-        table?.iter().find(|(key, _)| key.get_ref() == k).map(|(key, _)| key.span())
-    }
 }
 
 /// The result of parsing: the policy when it deserialised, and everything
@@ -163,8 +143,11 @@ pub fn decode(bytes: &[u8]) -> Result<&str, Diagnostic> {
     }
     std::str::from_utf8(bytes).map_err(|e| {
         let at = e.valid_up_to();
-        Diagnostic::error("policy::not-utf8", format!("the file is not valid UTF-8 (byte {at})"))
-            .help("policy files must be UTF-8 text")
+        Diagnostic::error(
+            "policy::not-utf8",
+            format!("the file is not valid UTF-8 (byte {at})"),
+        )
+        .help("policy files must be UTF-8 text")
     })
 }
 
@@ -225,9 +208,15 @@ fn nesting_error(text: &str) -> Option<Diagnostic> {
 /// Parse policy text. Calls `with_locator` with the assembled policy (if
 /// any) and a [`Locator`] over the source, so that validation can run while
 /// the borrowed tree is alive.
-pub fn parse_with<R>(text: &str, with_locator: impl FnOnce(&Parsed, &Locator<'_>) -> R) -> (Parsed, R) {
+pub fn parse_with<R>(
+    text: &str,
+    with_locator: impl FnOnce(&Parsed, &Locator<'_>) -> R,
+) -> (Parsed, R) {
     if let Some(d) = nesting_error(text) {
-        let parsed = Parsed { policy: None, diagnostics: vec![d] };
+        let parsed = Parsed {
+            policy: None,
+            diagnostics: vec![d],
+        };
         let r = with_locator(&parsed, &Locator::none());
         return (parsed, r);
     }
@@ -241,14 +230,20 @@ pub fn parse_with<R>(text: &str, with_locator: impl FnOnce(&Parsed, &Locator<'_>
                     .label("here")
             })
             .collect();
-        let parsed = Parsed { policy: None, diagnostics };
+        let parsed = Parsed {
+            policy: None,
+            diagnostics,
+        };
         let r = with_locator(&parsed, &Locator::none());
         return (parsed, r);
     }
     let mut diagnostics = Vec::new();
     let policy = assemble(&root, &mut diagnostics);
     diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
-    let parsed = Parsed { policy, diagnostics };
+    let parsed = Parsed {
+        policy,
+        diagnostics,
+    };
     let locator = Locator { root: Some(&root) };
     let r = with_locator(&parsed, &locator);
     (parsed, r)
@@ -289,9 +284,13 @@ fn de<T: DeserializeOwned>(
             "policy::type"
         };
         let caused_by_us = code == "policy::missing-field"
-            && removed.iter().any(|k| msg.starts_with(&format!("missing field `{k}`")));
+            && removed
+                .iter()
+                .any(|k| msg.starts_with(&format!("missing field `{k}`")));
         if !caused_by_us {
-            let d = Diagnostic::error(code, format!("{what}: {msg}")).at(Some(span.clone())).label(label_for(code));
+            let d = Diagnostic::error(code, format!("{what}: {msg}"))
+                .at(Some(span.clone()))
+                .label(label_for(code));
             if !diags.iter().any(|x| x.span == d.span && x.code == d.code) {
                 diags.push(d);
             }
@@ -307,7 +306,8 @@ fn de<T: DeserializeOwned>(
                 let mut w = v.clone();
                 replace_at(&mut w, &span, p)?;
                 let next = T::deserialize(ValueDeserializer::from(w.clone()));
-                (next.as_ref().err().and_then(toml::de::Error::span) != Some(span.clone())).then_some(w)
+                (next.as_ref().err().and_then(toml::de::Error::span) != Some(span.clone()))
+                    .then_some(w)
             }) {
                 v = fixed;
                 continue;
@@ -338,7 +338,9 @@ fn replace_at(v: &mut Spanned<DeValue<'_>>, span: &Range<usize>, placeholder: &s
     // Spans of arrays of tables cover only their headers, so search every
     // child rather than trusting containment.
     match v.get_mut() {
-        DeValue::Table(t) => t.iter_mut().find_map(|(_, x)| replace_at(x, span, placeholder)),
+        DeValue::Table(t) => t
+            .iter_mut()
+            .find_map(|(_, x)| replace_at(x, span, placeholder)),
         DeValue::Array(a) => a.iter_mut().find_map(|x| replace_at(x, span, placeholder)),
         _ => None,
     }
@@ -398,7 +400,11 @@ fn label_for(code: &str) -> &'static str {
 
 /// Describe an item of an array of tables by its id when it has one.
 fn item_name(section: &str, i: usize, value: &Spanned<DeValue<'_>>) -> String {
-    let id = value.get_ref().as_table().and_then(|t| t.get("id")).and_then(|v| v.get_ref().as_str());
+    let id = value
+        .get_ref()
+        .as_table()
+        .and_then(|t| t.get("id"))
+        .and_then(|v| v.get_ref().as_str());
     match id {
         Some(id) => format!("[[{section}]] `{id}`"),
         None => format!("[[{section}]] #{}", i + 1),
@@ -432,12 +438,21 @@ fn de_array<T: DeserializeOwned>(
     ok.then_some(out)
 }
 
-const SECTIONS: &[&str] =
-    &["policy", "defaults", "role", "domain", "standard", "threshold", "suite", "triggers", "action"];
+const SECTIONS: &[&str] = &[
+    "policy",
+    "defaults",
+    "role",
+    "domain",
+    "standard",
+    "threshold",
+    "suite",
+    "triggers",
+    "action",
+];
 
 fn assemble(root: &Spanned<DeTable<'_>>, diags: &mut Vec<Diagnostic>) -> Option<Policy> {
     let table = root.get_ref();
-    for (key, _) in table.iter() {
+    for (key, _) in table {
         if !SECTIONS.contains(&key.get_ref().as_ref()) {
             let mut d = Diagnostic::error(
                 "policy::unknown-section",
@@ -452,9 +467,14 @@ fn assemble(root: &Spanned<DeTable<'_>>, diags: &mut Vec<Diagnostic>) -> Option<
     let get = |k: &str| table.get(k);
     let missing = |k: &str, diags: &mut Vec<Diagnostic>| {
         diags.push(
-            Diagnostic::error("policy::missing-section", format!("the policy has no [{k}] section"))
-                .at(Some(0..0))
-                .help(format!("add a [{k}] table; see `rsp policy schema` or docs/policy.md")),
+            Diagnostic::error(
+                "policy::missing-section",
+                format!("the policy has no [{k}] section"),
+            )
+            .at(Some(0..0))
+            .help(format!(
+                "add a [{k}] table; see `rsp policy schema` or docs/policy.md"
+            )),
         );
     };
     let mut ok = true;
@@ -472,14 +492,21 @@ fn assemble(root: &Spanned<DeTable<'_>>, diags: &mut Vec<Diagnostic>) -> Option<
             None
         }
     };
-    let defaults: Option<Defaults> = get("defaults").map_or(Some(Defaults::default()), |v| de(v, "[defaults]", diags));
+    let defaults: Option<Defaults> =
+        get("defaults").map_or(Some(Defaults::default()), |v| de(v, "[defaults]", diags));
     let arr = get;
-    let roles: Option<Vec<Role>> = arr("role").map_or(Some(Vec::new()), |v| de_array(v, "role", diags));
-    let domains: Option<Vec<Domain>> = arr("domain").map_or(Some(Vec::new()), |v| de_array(v, "domain", diags));
-    let standards: Option<Vec<Standard>> = arr("standard").map_or(Some(Vec::new()), |v| de_array(v, "standard", diags));
-    let thresholds: Option<Vec<Threshold>> = arr("threshold").map_or(Some(Vec::new()), |v| de_array(v, "threshold", diags));
-    let suites: Option<Vec<SuiteDecl>> = arr("suite").map_or(Some(Vec::new()), |v| de_array(v, "suite", diags));
-    let actions: Option<Vec<Action>> = arr("action").map_or(Some(Vec::new()), |v| de_array(v, "action", diags));
+    let roles: Option<Vec<Role>> =
+        arr("role").map_or(Some(Vec::new()), |v| de_array(v, "role", diags));
+    let domains: Option<Vec<Domain>> =
+        arr("domain").map_or(Some(Vec::new()), |v| de_array(v, "domain", diags));
+    let standards: Option<Vec<Standard>> =
+        arr("standard").map_or(Some(Vec::new()), |v| de_array(v, "standard", diags));
+    let thresholds: Option<Vec<Threshold>> =
+        arr("threshold").map_or(Some(Vec::new()), |v| de_array(v, "threshold", diags));
+    let suites: Option<Vec<SuiteDecl>> =
+        arr("suite").map_or(Some(Vec::new()), |v| de_array(v, "suite", diags));
+    let actions: Option<Vec<Action>> =
+        arr("action").map_or(Some(Vec::new()), |v| de_array(v, "action", diags));
     ok &= diags.is_empty();
     Some(Policy {
         policy: meta?,

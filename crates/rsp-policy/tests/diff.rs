@@ -8,7 +8,13 @@ use rsp_policy::{Catalog, Policy, check};
 const EXAMPLE: &str = include_str!("../templates/example.toml");
 
 fn parse(src: &str) -> Policy {
-    let cat = Catalog::new(["knowledge-proxy", "cyber-proxy", "refusal-calibration", "autonomy-proxy", "guard-eval"]);
+    let cat = Catalog::new([
+        "knowledge-proxy",
+        "cyber-proxy",
+        "refusal-calibration",
+        "autonomy-proxy",
+        "guard-eval",
+    ]);
     let r = check(src.as_bytes(), &cat);
     assert!(r.is_valid(), "{:#?}", r.diagnostics);
     r.policy.expect("policy")
@@ -27,12 +33,19 @@ fn weakenings(from: &str, to: &str) -> Vec<String> {
 
 fn assert_weakens(from: &str, to: &str, expect: &str) {
     let w = weakenings(from, to);
-    assert!(w.iter().any(|x| x.contains(expect)), "expected a weakening containing {expect:?}, got {w:?}");
+    assert!(
+        w.iter().any(|x| x.contains(expect)),
+        "expected a weakening containing {expect:?}, got {w:?}"
+    );
 }
 
 #[test]
 fn line_moved_permissively() {
-    assert_weakens("line = 0.80", "line = 0.85", "line moved in the permissive direction");
+    assert_weakens(
+        "line = 0.80",
+        "line = 0.85",
+        "line moved in the permissive direction",
+    );
 }
 
 #[test]
@@ -47,29 +60,60 @@ fn stricter_line_is_not_a_weakening() {
 
 #[test]
 fn lower_direction_is_respected() {
-    let old = parse(&EXAMPLE.replacen("line = 0.50\nalert = 0.30", "line = 0.30\nalert = 0.50\ndirection = \"lower\"", 1));
-    let new = parse(&EXAMPLE.replacen("line = 0.50\nalert = 0.30", "line = 0.20\nalert = 0.50\ndirection = \"lower\"", 1));
-    assert!(diff(&old, &new).weakens(), "for lower-is-more-capable, a lower line is more permissive");
+    let old = parse(&EXAMPLE.replacen(
+        "line = 0.50\nalert = 0.30",
+        "line = 0.30\nalert = 0.50\ndirection = \"lower\"",
+        1,
+    ));
+    let new = parse(&EXAMPLE.replacen(
+        "line = 0.50\nalert = 0.30",
+        "line = 0.20\nalert = 0.50\ndirection = \"lower\"",
+        1,
+    ));
+    assert!(
+        diff(&old, &new).weakens(),
+        "for lower-is-more-capable, a lower line is more permissive"
+    );
     assert!(!diff(&new, &old).weakens());
 }
 
 #[test]
 fn lower_confidence() {
-    assert_weakens("alert = 0.60\nconfidence = 0.95", "alert = 0.60\nconfidence = 0.90", "confidence lowered");
-    assert_weakens("[defaults]\nconfidence = 0.95", "[defaults]\nconfidence = 0.9", "lower default confidence");
+    assert_weakens(
+        "alert = 0.60\nconfidence = 0.95",
+        "alert = 0.60\nconfidence = 0.90",
+        "confidence lowered",
+    );
+    assert_weakens(
+        "[defaults]\nconfidence = 0.95",
+        "[defaults]\nconfidence = 0.9",
+        "lower default confidence",
+    );
 }
 
 #[test]
 fn threshold_removed() {
-    let src = EXAMPLE.split("[[threshold]]\nid = \"AUTO-1\"").next().expect("split").to_owned()
+    let src = EXAMPLE
+        .split("[[threshold]]\nid = \"AUTO-1\"")
+        .next()
+        .expect("split")
+        .to_owned()
         + &EXAMPLE[EXAMPLE.find("[triggers]").expect("triggers")..];
     let d = diff(&parse(EXAMPLE), &parse(&src));
-    assert!(d.changes.iter().any(|c| c.kind == ChangeKind::Removed && c.area == "threshold" && c.weakens.is_some()));
+    assert!(
+        d.changes
+            .iter()
+            .any(|c| c.kind == ChangeKind::Removed && c.area == "threshold" && c.weakens.is_some())
+    );
 }
 
 #[test]
 fn evidence_rule_removed_or_replaced() {
-    assert_weakens("suite = \"cyber-proxy\"", "suite = \"knowledge-proxy\"", "evidence rule was removed");
+    assert_weakens(
+        "suite = \"cyber-proxy\"",
+        "suite = \"knowledge-proxy\"",
+        "evidence rule was removed",
+    );
 }
 
 #[test]
@@ -80,40 +124,96 @@ fn safeguard_removed() {
 
 #[test]
 fn standard_requirements_reduced() {
-    assert_weakens("includes = [\"ASL-2\"]", "includes = []", "no longer requires");
-    assert_weakens("metric = \"attack_success_rate\", max = 0.05", "metric = \"attack_success_rate\", max = 0.10", "max loosened");
-    assert_weakens("by = \"security\", valid_days = 180", "by = \"security\", valid_days = 365", "valid 365 days");
+    assert_weakens(
+        "includes = [\"ASL-2\"]",
+        "includes = []",
+        "no longer requires",
+    );
+    assert_weakens(
+        "metric = \"attack_success_rate\", max = 0.05",
+        "metric = \"attack_success_rate\", max = 0.10",
+        "max loosened",
+    );
+    assert_weakens(
+        "by = \"security\", valid_days = 180",
+        "by = \"security\", valid_days = 365",
+        "valid 365 days",
+    );
 }
 
 #[test]
 fn threshold_requires_a_lower_standard() {
-    assert_weakens("requires = \"ASL-3\"", "requires = \"ASL-2\"", "no longer requires");
+    assert_weakens(
+        "requires = \"ASL-3\"",
+        "requires = \"ASL-2\"",
+        "no longer requires",
+    );
 }
 
 #[test]
 fn triggers_loosened() {
-    assert_weakens("compute_ratio = 4.0", "compute_ratio = 6.0", "6× compute growth instead of 4×");
-    assert_weakens("max_interval_days = 180", "max_interval_days = 365", "longer maximum interval");
-    assert_weakens("on_deployment = true", "on_deployment = false", "deployments no longer trigger");
+    assert_weakens(
+        "compute_ratio = 4.0",
+        "compute_ratio = 6.0",
+        "6× compute growth instead of 4×",
+    );
+    assert_weakens(
+        "max_interval_days = 180",
+        "max_interval_days = 365",
+        "longer maximum interval",
+    );
+    assert_weakens(
+        "on_deployment = true",
+        "on_deployment = false",
+        "deployments no longer trigger",
+    );
 }
 
 #[test]
 fn signer_dropped() {
-    assert_weakens("name = \"Chief Executive Officer\"\nsigns = [\"deploy\", \"train\", \"policy-update\"]", "name = \"Chief Executive Officer\"\nsigns = [\"train\", \"policy-update\"]", "`ceo` no longer signs `deploy`");
+    assert_weakens(
+        "name = \"Chief Executive Officer\"\nsigns = [\"deploy\", \"train\", \"policy-update\"]",
+        "name = \"Chief Executive Officer\"\nsigns = [\"train\", \"policy-update\"]",
+        "`ceo` no longer signs `deploy`",
+    );
 }
 
 #[test]
 fn elicitation_and_uncertainty_weakened() {
-    assert_weakens("elicitation = { chain_of_thought = true, few_shot = 3 }", "elicitation = { few_shot = 3 }", "less elicitation");
-    assert_weakens("elicitation_margin = 0.05\nmin_samples", "elicitation_margin = 0.0\nmin_samples", "smaller elicitation margin");
-    assert_weakens("under_uncertainty = \"treat-as-crossed\"", "under_uncertainty = \"judgement\"", "no longer treated as crossed");
-    assert_weakens("crossed_when = \"estimate\"", "crossed_when = \"lower-bound\"", "lower bound");
+    assert_weakens(
+        "elicitation = { chain_of_thought = true, few_shot = 3 }",
+        "elicitation = { few_shot = 3 }",
+        "less elicitation",
+    );
+    assert_weakens(
+        "elicitation_margin = 0.05\nmin_samples",
+        "elicitation_margin = 0.0\nmin_samples",
+        "smaller elicitation margin",
+    );
+    assert_weakens(
+        "under_uncertainty = \"treat-as-crossed\"",
+        "under_uncertainty = \"judgement\"",
+        "no longer treated as crossed",
+    );
+    assert_weakens(
+        "crossed_when = \"estimate\"",
+        "crossed_when = \"lower-bound\"",
+        "lower bound",
+    );
 }
 
 #[test]
 fn actions_weakened() {
-    assert_weakens("block_deployment = true\ncap_training_compute = true", "block_deployment = false\ncap_training_compute = true", "deployment is no longer blocked");
-    assert_weakens("cap_training_compute = true", "cap_training_compute = false", "no longer capped");
+    assert_weakens(
+        "block_deployment = true\ncap_training_compute = true",
+        "block_deployment = false\ncap_training_compute = true",
+        "deployment is no longer blocked",
+    );
+    assert_weakens(
+        "cap_training_compute = true",
+        "cap_training_compute = false",
+        "no longer capped",
+    );
 }
 
 #[test]
@@ -131,7 +231,10 @@ fn diff_text_snapshot() {
 #[test]
 fn explain_snapshots() {
     let p = parse(EXAMPLE);
-    insta::assert_snapshot!("explain_md", rsp_policy::explain::explain(&p, rsp_policy::explain::Format::Markdown));
+    insta::assert_snapshot!(
+        "explain_md",
+        rsp_policy::explain::explain(&p, rsp_policy::explain::Format::Markdown)
+    );
     let html = rsp_policy::explain::explain(&p, rsp_policy::explain::Format::Html);
     for t in &p.thresholds {
         assert!(html.contains(&t.id));
@@ -141,7 +244,11 @@ fn explain_snapshots() {
 
 #[test]
 fn html_escapes_user_text() {
-    let p = parse(&EXAMPLE.replacen("name = \"Expert-level science knowledge\"", "name = \"<script>alert(1)</script>\"", 1));
+    let p = parse(&EXAMPLE.replacen(
+        "name = \"Expert-level science knowledge\"",
+        "name = \"<script>alert(1)</script>\"",
+        1,
+    ));
     let html = rsp_policy::explain::explain(&p, rsp_policy::explain::Format::Html);
     assert!(!html.contains("<script>"));
     assert!(html.contains("&lt;script&gt;"));
@@ -150,7 +257,17 @@ fn html_escapes_user_text() {
 fn arb_policy() -> impl Strategy<Value = Policy> {
     let base = parse(EXAMPLE);
     (
-        prop::collection::vec((0.05f64..0.95, 0.01f64..0.5, 0.5f64..0.999, any::<bool>(), 0u32..10, 1u32..16), 1..4),
+        prop::collection::vec(
+            (
+                0.05f64..0.95,
+                0.01f64..0.5,
+                0.5f64..0.999,
+                any::<bool>(),
+                0u32..10,
+                1u32..16,
+            ),
+            1..4,
+        ),
         1.5f64..20.0,
         1u32..1000,
         any::<bool>(),
@@ -199,4 +316,26 @@ proptest! {
         let back = parse(&text);
         prop_assert!(diff(&p, &back).changes.is_empty());
     }
+}
+
+#[test]
+fn threat_actor_scope_narrowed() {
+    assert_weakens(
+        "threat_actors_in_scope = [\"hacktivists\", \"criminal groups\", \"determined individuals\"]",
+        "threat_actors_in_scope = [\"hacktivists\", \"criminal groups\"]",
+        "no longer in scope",
+    );
+    assert_weakens(
+        "threat_actors_out_of_scope = [\"state programmes\"]",
+        "threat_actors_out_of_scope = [\"state programmes\", \"insiders\"]",
+        "newly out of scope",
+    );
+}
+
+#[test]
+fn rule_without_elicitation_defaults_to_plain_prompting() {
+    let p = edit("elicitation = { tools = true }\n", "");
+    let rule = &p.thresholds[2].evidence[0];
+    assert_eq!(rule.elicitation.best_of_n, 1);
+    assert_eq!(rule.elicitation, rsp_policy::Elicitation::default());
 }

@@ -63,7 +63,9 @@ pub struct InitArgs {
 
 fn template_names() -> clap::builder::PossibleValuesParser {
     clap::builder::PossibleValuesParser::new(
-        rsp_policy::templates::TEMPLATES.iter().map(|t| clap::builder::PossibleValue::new(t.name).help(t.summary)),
+        rsp_policy::templates::TEMPLATES
+            .iter()
+            .map(|t| clap::builder::PossibleValue::new(t.name).help(t.summary)),
     )
 }
 

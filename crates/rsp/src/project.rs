@@ -23,15 +23,23 @@ impl Project {
     pub fn find(explicit: Option<&Path>) -> Result<Self> {
         if let Some(dir) = explicit {
             if dir.join(POLICY_FILE).is_file() {
-                return Ok(Self { root: dir.to_path_buf() });
+                return Ok(Self {
+                    root: dir.to_path_buf(),
+                });
             }
-            bail!("{} is not an rsp project (no {POLICY_FILE}); run `rsp init {}` to create one", dir.display(), dir.display());
+            bail!(
+                "{} is not an rsp project (no {POLICY_FILE}); run `rsp init {}` to create one",
+                dir.display(),
+                dir.display()
+            );
         }
         let cwd = std::env::current_dir().context("cannot read the current directory")?;
         let mut dir: Option<&Path> = Some(&cwd);
         while let Some(d) = dir {
             if d.join(POLICY_FILE).is_file() {
-                return Ok(Self { root: d.to_path_buf() });
+                return Ok(Self {
+                    root: d.to_path_buf(),
+                });
             }
             dir = d.parent();
         }
@@ -48,7 +56,9 @@ impl Project {
     /// Suite ids in the project's `suites/` folder: each `*.toml` file or
     /// sub-folder is one suite.
     pub fn suite_ids(&self) -> Vec<String> {
-        let Ok(entries) = std::fs::read_dir(self.root.join(SUITES_DIR)) else { return Vec::new() };
+        let Ok(entries) = std::fs::read_dir(self.root.join(SUITES_DIR)) else {
+            return Vec::new();
+        };
         let mut ids: Vec<String> = entries
             .filter_map(Result::ok)
             .filter_map(|e| {

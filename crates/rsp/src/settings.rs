@@ -21,8 +21,13 @@ impl Settings {
         let color = match args.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            ColorChoice::Auto => {
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
         };
-        Self { project: args.project.clone(), style: if color { Style::Color } else { Style::Plain } }
+        Self {
+            project: args.project.clone(),
+            style: if color { Style::Color } else { Style::Plain },
+        }
     }
 }

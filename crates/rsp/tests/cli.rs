@@ -47,7 +47,10 @@ fn init_then_check_then_explain() {
     for id in ["KNOW-1", "CYBER-1", "AUTO-1"] {
         assert!(stdout(&o).contains(id));
     }
-    let o = rsp(tmp.path(), &["policy", "explain", "--format", "html", "-o", "p.html"]);
+    let o = rsp(
+        tmp.path(),
+        &["policy", "explain", "--format", "html", "-o", "p.html"],
+    );
     assert_eq!(o.status.code(), Some(0));
     let html = std::fs::read_to_string(tmp.path().join("p.html")).expect("html");
     assert!(html.starts_with("<!doctype html>"));
@@ -72,8 +75,12 @@ fn invalid_policy_exits_1_with_located_diagnostics() {
     rsp(tmp.path(), &["init"]);
     let path = tmp.path().join("rsp.toml");
     let text = std::fs::read_to_string(&path).expect("read");
-    std::fs::write(&path, text.replace("domain = \"cyber\"", "domain = \"cyberr\"").replace("alert = 0.60", "alert = 0.9"))
-        .expect("write");
+    std::fs::write(
+        &path,
+        text.replace("domain = \"cyber\"", "domain = \"cyberr\"")
+            .replace("alert = 0.60", "alert = 0.9"),
+    )
+    .expect("write");
     let o = rsp(tmp.path(), &["policy", "check"]);
     assert_eq!(o.status.code(), Some(1));
     insta::assert_snapshot!(redact(&stdout(&o), tmp.path()));
@@ -110,32 +117,71 @@ fn diff_exit_codes() {
     rsp(tmp.path(), &["init"]);
     let text = std::fs::read_to_string(tmp.path().join("rsp.toml")).expect("read");
     std::fs::write(tmp.path().join("same.toml"), &text).expect("write");
-    std::fs::write(tmp.path().join("weaker.toml"), text.replace("max_interval_days = 180", "max_interval_days = 365"))
-        .expect("write");
-    std::fs::write(tmp.path().join("stricter.toml"), text.replace("max_interval_days = 180", "max_interval_days = 90"))
-        .expect("write");
-    assert_eq!(rsp(tmp.path(), &["policy", "diff", "rsp.toml", "same.toml"]).status.code(), Some(0));
-    assert_eq!(rsp(tmp.path(), &["policy", "diff", "rsp.toml", "stricter.toml"]).status.code(), Some(0));
+    std::fs::write(
+        tmp.path().join("weaker.toml"),
+        text.replace("max_interval_days = 180", "max_interval_days = 365"),
+    )
+    .expect("write");
+    std::fs::write(
+        tmp.path().join("stricter.toml"),
+        text.replace("max_interval_days = 180", "max_interval_days = 90"),
+    )
+    .expect("write");
+    assert_eq!(
+        rsp(tmp.path(), &["policy", "diff", "rsp.toml", "same.toml"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        rsp(tmp.path(), &["policy", "diff", "rsp.toml", "stricter.toml"])
+            .status
+            .code(),
+        Some(0)
+    );
     let o = rsp(tmp.path(), &["policy", "diff", "rsp.toml", "weaker.toml"]);
     assert_eq!(o.status.code(), Some(1));
     insta::assert_snapshot!(stdout(&o));
-    let o = rsp(tmp.path(), &["policy", "diff", "rsp.toml", "weaker.toml", "--format", "json"]);
+    let o = rsp(
+        tmp.path(),
+        &[
+            "policy",
+            "diff",
+            "rsp.toml",
+            "weaker.toml",
+            "--format",
+            "json",
+        ],
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(v["changes"][0]["field"], "max_interval_days");
     std::fs::write(tmp.path().join("broken.toml"), "not toml [").expect("write");
-    assert_eq!(rsp(tmp.path(), &["policy", "diff", "rsp.toml", "broken.toml"]).status.code(), Some(2));
+    assert_eq!(
+        rsp(tmp.path(), &["policy", "diff", "rsp.toml", "broken.toml"])
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]
 fn every_template_initialises_and_checks() {
-    for t in ["example", "anthropic-rsp-v2.2", "openai-pf-v2", "gdm-fsf-v3"] {
+    for t in [
+        "example",
+        "anthropic-rsp-v2.2",
+        "openai-pf-v2",
+        "gdm-fsf-v3",
+    ] {
         let tmp = tempfile::tempdir().expect("tmp");
         let o = rsp(tmp.path(), &["init", "--template", t]);
         assert_eq!(o.status.code(), Some(0), "{t}: {}", stderr(&o));
         let o = rsp(tmp.path(), &["policy", "check"]);
         assert_eq!(o.status.code(), Some(0), "{t}: {}", stdout(&o));
         if t != "example" {
-            assert!(stdout(&o).contains("placeholder"), "{t} should warn about placeholder suites");
+            assert!(
+                stdout(&o).contains("placeholder"),
+                "{t} should warn about placeholder suites"
+            );
         }
     }
 }
@@ -155,7 +201,12 @@ fn schema_and_completions() {
 #[test]
 fn help_is_available_everywhere() {
     let tmp = tempfile::tempdir().expect("tmp");
-    for args in [&["--help"][..], &["policy", "--help"], &["policy", "diff", "--help"], &["init", "--help"]] {
+    for args in [
+        &["--help"][..],
+        &["policy", "--help"],
+        &["policy", "diff", "--help"],
+        &["init", "--help"],
+    ] {
         let o = rsp(tmp.path(), args);
         assert_eq!(o.status.code(), Some(0), "{args:?}");
         assert!(stdout(&o).contains("Usage"));

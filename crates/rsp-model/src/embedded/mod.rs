@@ -11,6 +11,7 @@
 //! last handle lets the thread finish its work and exit.
 
 mod engine;
+mod jobs;
 mod text;
 
 use std::num::NonZeroU32;
@@ -27,7 +28,8 @@ use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatTemplate, LlamaModel};
 use tokio::sync::oneshot;
 
-use self::engine::{Command, Engine, EngineConfig, Sink};
+use self::engine::{Command, Engine, EngineConfig};
+use self::jobs::Sink;
 use crate::{
     CallMeta, Capabilities, Error, GenerateConfig, Generation, GenerationStream, Message, ModelApi,
     ScoreRequest, Scores,

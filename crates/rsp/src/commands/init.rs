@@ -18,7 +18,10 @@ pub fn run(args: &InitArgs) -> Result<Code> {
     fs_err::create_dir_all(&dir)?;
     let policy = dir.join(POLICY_FILE);
     if policy.exists() && !args.force {
-        bail!("{} already exists; pass --force to overwrite it", policy.display());
+        bail!(
+            "{} already exists; pass --force to overwrite it",
+            policy.display()
+        );
     }
     // Write to a temporary file and rename, so an interrupted init never
     // leaves a half-written policy behind.
@@ -26,13 +29,23 @@ pub fn run(args: &InitArgs) -> Result<Code> {
     fs_err::write(&tmp, template.text)?;
     fs_err::rename(&tmp, &policy)?;
     fs_err::create_dir_all(dir.join(STATE_DIR))?;
-    fs_err::write(dir.join(STATE_DIR).join(".gitignore"), "# rsp state: store, keys, cache and reports\n*\n")?;
+    fs_err::write(
+        dir.join(STATE_DIR).join(".gitignore"),
+        "# rsp state: store, keys, cache and reports\n*\n",
+    )?;
     fs_err::create_dir_all(dir.join(SUITES_DIR))?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "Created rsp project in {}", dir.display())?;
-    writeln!(out, "  {POLICY_FILE}   policy ({}: {})", template.name, template.summary)?;
+    writeln!(
+        out,
+        "  {POLICY_FILE}   policy ({}: {})",
+        template.name, template.summary
+    )?;
     writeln!(out, "  {SUITES_DIR}/     your own eval suites")?;
-    writeln!(out, "  {STATE_DIR}/       store, keys and reports (git-ignored)")?;
+    writeln!(
+        out,
+        "  {STATE_DIR}/       store, keys and reports (git-ignored)"
+    )?;
     writeln!(out, "Next: rsp policy check && rsp policy explain")?;
     Ok(Code::Ok)
 }

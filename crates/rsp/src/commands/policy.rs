@@ -14,15 +14,29 @@ use crate::project::Project;
 use crate::settings::Settings;
 
 /// Suites compiled into rsp. Policies may name these without declaring them.
-pub const BUILTIN_SUITES: &[&str] = &["knowledge-proxy", "cyber-proxy", "refusal-calibration", "autonomy-proxy", "guard-eval"];
+pub const BUILTIN_SUITES: &[&str] = &[
+    "knowledge-proxy",
+    "cyber-proxy",
+    "refusal-calibration",
+    "autonomy-proxy",
+    "guard-eval",
+];
 
 pub fn run(cmd: PolicyCommand, settings: &Settings) -> Result<Code> {
     match cmd {
         PolicyCommand::Check { file, format } => check(file, format, settings),
-        PolicyCommand::Explain { file, format, output } => explain(file, format, output, settings),
+        PolicyCommand::Explain {
+            file,
+            format,
+            output,
+        } => explain(file, format, output, settings),
         PolicyCommand::Diff { old, new, format } => diff(&old, &new, format, settings),
         PolicyCommand::Schema => {
-            writeln!(std::io::stdout().lock(), "{}", rsp_policy::schema::json_schema())?;
+            writeln!(
+                std::io::stdout().lock(),
+                "{}",
+                rsp_policy::schema::json_schema()
+            )?;
             Ok(Code::Ok)
         }
         PolicyCommand::Templates => {
@@ -48,7 +62,10 @@ fn locate(file: Option<PathBuf>, settings: &Settings) -> Result<(PathBuf, Catalo
     let path = match file {
         Some(f) => {
             // A project around the file (or the cwd) contributes its suites.
-            let dir = f.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty());
+            let dir = f
+                .parent()
+                .map(Path::to_path_buf)
+                .filter(|p| !p.as_os_str().is_empty());
             if let Ok(p) = Project::find(dir.as_deref().or(settings.project.as_deref())) {
                 suites.extend(p.suite_ids());
             }
@@ -67,11 +84,20 @@ fn load(path: &Path, catalog: &Catalog) -> Result<Loaded> {
     let bytes = fs_err::read(path)?;
     let report = rsp_policy::check(&bytes, catalog);
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    Ok(Loaded { path: path.to_path_buf(), text, report })
+    Ok(Loaded {
+        path: path.to_path_buf(),
+        text,
+        report,
+    })
 }
 
 fn render(l: &Loaded, style: Style) -> String {
-    diag::render(&l.report.diagnostics, &l.path.display().to_string(), &l.text, style)
+    diag::render(
+        &l.report.diagnostics,
+        &l.path.display().to_string(),
+        &l.text,
+        style,
+    )
 }
 
 fn summary(l: &Loaded) -> String {
@@ -84,7 +110,12 @@ fn summary(l: &Loaded) -> String {
             format!("{}: valid, with {}", l.path.display(), plural(w, "warning"))
         }
     } else {
-        format!("{}: invalid: {}, {}", l.path.display(), plural(e, "error"), plural(w, "warning"))
+        format!(
+            "{}: invalid: {}, {}",
+            l.path.display(),
+            plural(e, "error"),
+            plural(w, "warning")
+        )
     }
 }
 
@@ -123,14 +154,22 @@ fn check(file: Option<PathBuf>, format: CheckFormat, settings: &Settings) -> Res
             writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
         }
     }
-    Ok(if l.report.is_valid() { Code::Ok } else { Code::Fail })
+    Ok(if l.report.is_valid() {
+        Code::Ok
+    } else {
+        Code::Fail
+    })
 }
 
 /// Load a policy that must be valid; print its diagnostics to stderr when
 /// it is not.
 fn load_valid(path: &Path, catalog: &Catalog, settings: &Settings) -> Result<Option<Policy>> {
     let l = load(path, catalog)?;
-    let warnings_only = l.report.diagnostics.iter().all(|d| d.severity == Severity::Warning);
+    let warnings_only = l
+        .report
+        .diagnostics
+        .iter()
+        .all(|d| d.severity == Severity::Warning);
     if !warnings_only || !l.report.is_valid() {
         eprint!("{}", render(&l, settings.style));
         eprintln!("{}", summary(&l));
@@ -139,16 +178,25 @@ fn load_valid(path: &Path, catalog: &Catalog, settings: &Settings) -> Result<Opt
     Ok(l.report.policy)
 }
 
-fn explain(file: Option<PathBuf>, format: ExplainFormat, output: Option<PathBuf>, settings: &Settings) -> Result<Code> {
+fn explain(
+    file: Option<PathBuf>,
+    format: ExplainFormat,
+    output: Option<PathBuf>,
+    settings: &Settings,
+) -> Result<Code> {
     let (path, catalog) = locate(file, settings)?;
-    let Some(policy) = load_valid(&path, &catalog, settings)? else { return Ok(Code::Fail) };
+    let Some(policy) = load_valid(&path, &catalog, settings)? else {
+        return Ok(Code::Fail);
+    };
     let fmt = match format {
         ExplainFormat::Md => Format::Markdown,
         ExplainFormat::Html => Format::Html,
     };
     let text = rsp_policy::explain::explain(&policy, fmt);
     match output {
-        Some(o) => fs_err::write(&o, text).with_context(|| format!("cannot write {}", o.display()))?,
+        Some(o) => {
+            fs_err::write(&o, text).with_context(|| format!("cannot write {}", o.display()))?;
+        }
         None => std::io::stdout().lock().write_all(text.as_bytes())?,
     }
     Ok(Code::Ok)
@@ -158,7 +206,9 @@ fn diff(old: &Path, new: &Path, format: DiffFormat, settings: &Settings) -> Resu
     let (_, catalog) = locate(Some(new.to_path_buf()), settings)?;
     let a = load_valid(old, &catalog, settings)?;
     let b = load_valid(new, &catalog, settings)?;
-    let (Some(a), Some(b)) = (a, b) else { return Ok(Code::Usage) };
+    let (Some(a), Some(b)) = (a, b) else {
+        return Ok(Code::Usage);
+    };
     let d = rsp_policy::diff::diff(&a, &b);
     let mut out = std::io::stdout().lock();
     match format {
