@@ -38,18 +38,23 @@ fi
 cargo bench -p rsp-model --bench embedded --no-run 2>&1 | tail -1
 
 reference() {
-  "$LLAMA_BENCH" -m "$MODEL" -p 208 -n 128 -t "$THREADS" -r "$REPS" -o json 2>/dev/null \
+  # tg128 twice: on an empty context, and after 208 tokens of context (`-d 208`), which is
+  # what B1 measures (generation after its 208-token prompt).
+  "$LLAMA_BENCH" -m "$MODEL" -p 208 -n 128 -d 0,208 -t "$THREADS" -r "$REPS" -o json 2>/dev/null \
     | python3 -c 'import json,sys
 rows=json.load(sys.stdin)
-pp=[r["avg_ts"] for r in rows if r["n_prompt"]>0]
-tg=[r["avg_ts"] for r in rows if r["n_gen"]>0]
-print(json.dumps({"pp":pp[0],"tg":tg[0]}))'
+pp=[r["avg_ts"] for r in rows if r["n_prompt"]>0 and r.get("n_depth",0)==0]
+tg=[r["avg_ts"] for r in rows if r["n_gen"]>0 and r.get("n_depth",0)==0]
+tgd=[r["avg_ts"] for r in rows if r["n_gen"]>0 and r.get("n_depth",0)==208]
+print(json.dumps({"pp":pp[0],"tg":tg[0],"tg_d208":tgd[0]}))'
 }
 
 echo "load before: $(cut -d" " -f1-3 /proc/loadavg)"
 REF1=$(reference)
 echo "llama-bench (1st): $REF1"
-OURS=$(RSP_BENCH_THREADS="$THREADS" RSP_BENCH_REPS="$REPS" cargo bench -p rsp-model --bench embedded 2>/dev/null | tee /dev/stderr | sed -n 's/^RESULT //p')
+OURS_OUT=$(RSP_BENCH_THREADS="$THREADS" RSP_BENCH_REPS="$REPS" cargo bench -p rsp-model --bench embedded 2>/dev/null)
+echo "$OURS_OUT" | grep -v '^RESULT '
+OURS=$(echo "$OURS_OUT" | sed -n 's/^RESULT //p')
 REF2=$(reference)
 echo "llama-bench (2nd): $REF2"
 echo "load after: $(cut -d" " -f1-3 /proc/loadavg)"
@@ -59,13 +64,15 @@ import json, sys
 r1, r2, ours = (json.loads(a) for a in sys.argv[1:4])
 pp_ref = (r1["pp"] + r2["pp"]) / 2
 tg_ref = (r1["tg"] + r2["tg"]) / 2
+tgd_ref = (r1["tg_d208"] + r2["tg_d208"]) / 2
 print()
 print("| bench | rsp-model | reference | ratio | goal |")
 print("|---|---|---|---|---|")
 if "b1" in ours:
     b1 = ours["b1"]
     print(f"| B1 prompt tok/s ({b1['prompt_tokens']} tok) | {b1['prompt_tps']:.0f} | {pp_ref:.0f} (llama-bench pp208) | {b1['prompt_tps']/pp_ref:.2f}x | >= 1.0x |")
-    print(f"| B1 generation tok/s ({b1['gen_tokens']} tok) | {b1['gen_tps']:.0f} | {tg_ref:.0f} (llama-bench tg128) | {b1['gen_tps']/tg_ref:.2f}x | >= 1.0x |")
+    print(f"| B1 generation tok/s ({b1['gen_tokens']} tok, after the prompt) | {b1['gen_tps']:.0f} | {tgd_ref:.0f} (llama-bench tg128 @ d208) | {b1['gen_tps']/tgd_ref:.2f}x | >= 1.0x |")
+    print(f"| (reference on an empty context) | | {tg_ref:.0f} (llama-bench tg128) | {b1['gen_tps']/tg_ref:.2f}x | |")
 if "b2" in ours:
     b2 = ours["b2"]
     print(f"| B2 MC scoring q/s (4 choices) | {b2['reuse_qps']:.2f} (KV reuse) | {b2['naive_qps']:.2f} (per choice) | {b2['speedup']:.2f}x | >= 2x |")

@@ -39,9 +39,17 @@ pub enum ColorChoice {
 pub enum Command {
     /// Create a project: rsp.toml with a policy template, suites/ and .rsp/.
     Init(InitArgs),
+    /// Ask a model one question and stream the answer (a quick smoke test).
+    Chat(ChatArgs),
     /// Check, explain, diff and describe policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Fit scaling laws and capability trends, and forecast threshold crossings.
+    #[command(subcommand)]
+    Forecast(ForecastCommand),
+    /// Verify audit-ledger proofs and auditor bundles.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
     /// Print shell completions to stdout.
     Completions {
         /// The shell.
@@ -126,4 +134,169 @@ pub enum ExplainFormat {
 pub enum DiffFormat {
     Text,
     Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ForecastCommand {
+    /// Fit a law or trend to a CSV file with named columns.
+    #[command(subcommand)]
+    Fit(FitCommand),
+}
+
+/// Options shared by every fit.
+#[derive(Debug, Args)]
+pub struct FitCommon {
+    /// Bootstrap resamples for the intervals (0 disables them).
+    #[arg(long, default_value_t = 1000)]
+    pub bootstrap: usize,
+    /// Seed of the bootstrap, so results are reproducible.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Confidence level of the intervals.
+    #[arg(long, default_value_t = 0.95, value_parser = parse_level)]
+    pub level: f64,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Write an SVG chart with the data, the fit and its band.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// Alert line(s) to draw and forecast the crossing of.
+    #[arg(long)]
+    pub alert: Vec<f64>,
+    /// Line(s) to draw and forecast the crossing of.
+    #[arg(long)]
+    pub line: Vec<f64>,
+}
+
+fn parse_level(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if v > 0.0 && v < 1.0 {
+        Ok(v)
+    } else {
+        Err(format!(
+            "the level must be strictly between 0 and 1, not {v}"
+        ))
+    }
+}
+
+/// A CSV file and the two columns of a one-variable fit.
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// CSV file with a header row.
+    pub data: PathBuf,
+    /// Column with training compute in FLOP.
+    #[arg(long = "flop", value_name = "COLUMN")]
+    pub x: String,
+    /// Column with the loss (power) or the benchmark score (sigmoid).
+    #[arg(
+        long = "y",
+        visible_alias = "score",
+        visible_alias = "loss",
+        value_name = "COLUMN"
+    )]
+    pub y: String,
+    #[command(flatten)]
+    pub common: FitCommon,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FitCommand {
+    /// Chinchilla L(N, D) = E + A/N^α + B/D^β (Approach 3: LSE, summed Huber, L-BFGS from a grid).
+    Chinchilla {
+        /// CSV file with a header row.
+        data: PathBuf,
+        /// Column with the parameter count N.
+        #[arg(long, value_name = "COLUMN")]
+        n: String,
+        /// Column with training FLOP C (tokens are taken as C / 6N).
+        #[arg(long, value_name = "COLUMN")]
+        flop: Option<String>,
+        /// Column with training tokens D (instead of --flop).
+        #[arg(long, value_name = "COLUMN", conflicts_with = "flop")]
+        tokens: Option<String>,
+        /// Column with the loss.
+        #[arg(long, value_name = "COLUMN")]
+        loss: String,
+        /// Drop the K highest-loss points first (the replication drops 5).
+        #[arg(long, value_name = "K", default_value_t = 0)]
+        drop_highest: usize,
+        #[command(flatten)]
+        common: FitCommon,
+    },
+    /// Power law in compute, L(C) = E + A·C^-α.
+    Power(FitArgs),
+    /// Four-parameter sigmoid of a score against log10 compute.
+    Sigmoid(FitArgs),
+    /// Log-linear trend over time (METR-style doubling time).
+    Trend {
+        /// CSV file with a header row.
+        data: PathBuf,
+        /// Column with dates, YYYY-MM-DD.
+        #[arg(long, value_name = "COLUMN")]
+        date: String,
+        /// Column with the (positive) value.
+        #[arg(long, value_name = "COLUMN")]
+        value: String,
+        /// Keep only frontier points: at or above the running maximum of all earlier releases.
+        #[arg(long)]
+        frontier: bool,
+        /// Ignore rows before this date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        #[command(flatten)]
+        common: FitCommon,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Verify an inclusion or consistency proof given as JSON (transparency-dev field names).
+    ///
+    /// Exits 0 when the proof is valid, 1 when it is not, 2 when the file cannot be read.
+    VerifyProof {
+        /// The proof: {leafIdx, treeSize, root, leafHash, proof} or {size1, size2, root1, root2, proof}.
+        file: PathBuf,
+    },
+    /// Verify an auditor bundle on its own: every leaf, artifact and checkpoint.
+    ///
+    /// Exits 0 when it verifies, 1 when it does not, 2 when it cannot be read.
+    Verify {
+        /// The bundle written by `rsp ledger export`.
+        #[arg(long)]
+        bundle: PathBuf,
+        /// The log's published verifier key (vkey file), pinned instead of trusting the bundle's.
+        #[arg(long, value_name = "VKEY")]
+        log_key: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// Model spec: `embedded`, `embedded/PATH.gguf`, `openai/MODEL`, `anthropic/MODEL`, `mock/SCRIPT`.
+    #[arg(long, short, default_value = "embedded")]
+    pub model: String,
+    /// System message.
+    #[arg(long)]
+    pub system: Option<String>,
+    /// Base URL of an OpenAI-compatible or Anthropic endpoint (else OPENAI_BASE_URL / ANTHROPIC_BASE_URL).
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Maximum tokens to generate.
+    #[arg(long, default_value_t = 256)]
+    pub max_tokens: u32,
+    /// Sampling temperature; 0 (the default) decodes greedily.
+    #[arg(long)]
+    pub temperature: Option<f32>,
+    /// Seed for sampling: the same seed gives the same text.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// CPU threads for the embedded engine (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print token counts and latency to stderr.
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// The question.
+    pub prompt: String,
 }

@@ -12,6 +12,7 @@ use clap::Parser as _;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    settings::init_logging();
     let settings = settings::Settings::resolve(&cli.global);
     match commands::run(cli.command, &settings) {
         Ok(code) => code.into(),

@@ -31,3 +31,14 @@ impl Settings {
         }
     }
 }
+
+/// Send logs to stderr, filtered by `RSP_LOG` (default: warnings only, and
+/// llama.cpp's own chatter at load time silenced).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RSP_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,llama_cpp_2=error"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

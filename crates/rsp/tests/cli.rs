@@ -212,3 +212,31 @@ fn help_is_available_everywhere() {
         assert!(stdout(&o).contains("Usage"));
     }
 }
+
+#[test]
+fn chat_with_the_embedded_model() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let o = rsp(
+        tmp.path(),
+        &["chat", "--threads", "1", "What is the capital of France?"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("Paris"), "{}", stdout(&o));
+}
+
+#[test]
+fn chat_without_the_model_says_how_to_get_it() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let o = Command::new(env!("CARGO_BIN_EXE_rsp"))
+        .args(["chat", "hello"])
+        .current_dir(tmp.path())
+        .env("RSP_MODEL_PATH", tmp.path().join("missing.gguf"))
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("scripts/fetch-model.sh"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -1,7 +1,10 @@
 //! One module per verb. Each takes parsed arguments and the resolved
 //! settings, and returns the exit code.
 
+mod chat;
+mod forecast;
 mod init;
+mod ledger;
 mod policy;
 
 use anyhow::Result;
@@ -13,7 +16,10 @@ use crate::settings::Settings;
 pub fn run(command: Command, settings: &Settings) -> Result<Code> {
     match command {
         Command::Init(args) => init::run(&args),
+        Command::Chat(args) => chat::run(args),
         Command::Policy(cmd) => policy::run(cmd, settings),
+        Command::Forecast(crate::cli::ForecastCommand::Fit(cmd)) => forecast::run(cmd),
+        Command::Ledger(cmd) => ledger::run(cmd),
         Command::Completions { shell } => {
             let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "rsp", &mut std::io::stdout());
