@@ -19,21 +19,66 @@ use crate::task::{SourceFile, Task, load_task};
 
 /// Built-in suite files, by path under `suites/`.
 const BUILTIN: &[(&str, &str)] = &[
-    ("knowledge-proxy/suite.toml", include_str!("../suites/knowledge-proxy/suite.toml")),
-    ("knowledge-proxy/mc.toml", include_str!("../suites/knowledge-proxy/mc.toml")),
-    ("knowledge-proxy/logprob.toml", include_str!("../suites/knowledge-proxy/logprob.toml")),
-    ("knowledge-proxy/test.jsonl", include_str!("../suites/knowledge-proxy/test.jsonl")),
-    ("knowledge-proxy/dev.jsonl", include_str!("../suites/knowledge-proxy/dev.jsonl")),
-    ("cyber-proxy/suite.toml", include_str!("../suites/cyber-proxy/suite.toml")),
-    ("cyber-proxy/ctf.toml", include_str!("../suites/cyber-proxy/ctf.toml")),
-    ("cyber-proxy/test.jsonl", include_str!("../suites/cyber-proxy/test.jsonl")),
-    ("cyber-proxy/dev.jsonl", include_str!("../suites/cyber-proxy/dev.jsonl")),
-    ("refusal-calibration/suite.toml", include_str!("../suites/refusal-calibration/suite.toml")),
-    ("refusal-calibration/benign.toml", include_str!("../suites/refusal-calibration/benign.toml")),
-    ("refusal-calibration/test.jsonl", include_str!("../suites/refusal-calibration/test.jsonl")),
-    ("autonomy-proxy/suite.toml", include_str!("../suites/autonomy-proxy/suite.toml")),
-    ("autonomy-proxy/tasks.jsonl", include_str!("../suites/autonomy-proxy/tasks.jsonl")),
+    (
+        "knowledge-proxy/suite.toml",
+        include_str!("../suites/knowledge-proxy/suite.toml"),
+    ),
+    (
+        "knowledge-proxy/mc.toml",
+        include_str!("../suites/knowledge-proxy/mc.toml"),
+    ),
+    (
+        "knowledge-proxy/logprob.toml",
+        include_str!("../suites/knowledge-proxy/logprob.toml"),
+    ),
+    (
+        "knowledge-proxy/test.jsonl",
+        include_str!("../suites/knowledge-proxy/test.jsonl"),
+    ),
+    (
+        "knowledge-proxy/dev.jsonl",
+        include_str!("../suites/knowledge-proxy/dev.jsonl"),
+    ),
+    (
+        "cyber-proxy/suite.toml",
+        include_str!("../suites/cyber-proxy/suite.toml"),
+    ),
+    (
+        "cyber-proxy/ctf.toml",
+        include_str!("../suites/cyber-proxy/ctf.toml"),
+    ),
+    (
+        "cyber-proxy/test.jsonl",
+        include_str!("../suites/cyber-proxy/test.jsonl"),
+    ),
+    (
+        "cyber-proxy/dev.jsonl",
+        include_str!("../suites/cyber-proxy/dev.jsonl"),
+    ),
+    (
+        "refusal-calibration/suite.toml",
+        include_str!("../suites/refusal-calibration/suite.toml"),
+    ),
+    (
+        "refusal-calibration/benign.toml",
+        include_str!("../suites/refusal-calibration/benign.toml"),
+    ),
+    (
+        "refusal-calibration/test.jsonl",
+        include_str!("../suites/refusal-calibration/test.jsonl"),
+    ),
+    (
+        "autonomy-proxy/suite.toml",
+        include_str!("../suites/autonomy-proxy/suite.toml"),
+    ),
+    (
+        "autonomy-proxy/tasks.jsonl",
+        include_str!("../suites/autonomy-proxy/tasks.jsonl"),
+    ),
 ];
+
+/// Reads a file of one suite by its path relative to the suite folder.
+type Reader = dyn Fn(&str) -> Result<SourceFile, Error>;
 
 /// Names of the built-in suites.
 pub const BUILTIN_SUITES: [&str; 4] = [
@@ -154,7 +199,9 @@ impl Catalog {
             Error::Invalid(vec![FileDiagnostics {
                 file: src.name.clone(),
                 source: src.text.clone(),
-                diagnostics: vec![Diagnostic::error("suite::schema", e.message().to_owned()).at(e.span())],
+                diagnostics: vec![
+                    Diagnostic::error("suite::schema", e.message().to_owned()).at(e.span()),
+                ],
             }])
         })?;
         Ok(SuiteInfo {
@@ -186,11 +233,14 @@ impl Catalog {
             let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned());
             if folder.as_deref() != Some(info.name.as_str()) {
                 return Err(Error::Invalid(vec![FileDiagnostics {
-                    file: src.name.clone(),
-                    source: src.text.clone(),
+                    file: src.name,
+                    source: src.text,
                     diagnostics: vec![Diagnostic::error(
                         "suite::name",
-                        format!("suite name `{}` differs from its folder name {folder:?}", info.name),
+                        format!(
+                            "suite name `{}` differs from its folder name {folder:?}",
+                            info.name
+                        ),
                     )],
                 }]));
             }
@@ -216,7 +266,11 @@ impl Catalog {
         let Some(info) = suites.iter().find(|s| s.name == suite_name) else {
             return Err(Error::UnknownSuite {
                 name: suite_name.to_owned(),
-                known: suites.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
+                known: suites
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         };
         if let Some(reason) = &info.unavailable {
@@ -239,7 +293,7 @@ impl Catalog {
             }
             None => info.tasks.iter().collect(),
         };
-        let read: Box<dyn Fn(&str) -> Result<SourceFile, Error>> = match &info.origin {
+        let read: Box<Reader> = match &info.origin {
             SuiteOrigin::Builtin => {
                 let name = info.name.clone();
                 Box::new(move |rel: &str| Self::read_builtin(&name, rel))
@@ -260,7 +314,10 @@ impl Catalog {
                             source: String::new(),
                             diagnostics: vec![Diagnostic::error(
                                 "task::name",
-                                format!("task name `{}` differs from its file name `{t}.toml`", task.name),
+                                format!(
+                                    "task name `{}` differs from its file name `{t}.toml`",
+                                    task.name
+                                ),
                             )],
                         });
                     }
@@ -305,7 +362,10 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(c.load("nope"), Err(Error::UnknownSuite { .. })));
-        assert!(matches!(c.load("knowledge-proxy/zzz"), Err(Error::UnknownTask { .. })));
+        assert!(matches!(
+            c.load("knowledge-proxy/zzz"),
+            Err(Error::UnknownTask { .. })
+        ));
     }
 
     #[test]
@@ -313,17 +373,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = dir.path().join("mine");
         std::fs::create_dir_all(&s).unwrap();
-        std::fs::write(s.join("suite.toml"), "name = \"mine\"\ntasks = [\"qa.toml\"]\n").unwrap();
+        std::fs::write(
+            s.join("suite.toml"),
+            "name = \"mine\"\ntasks = [\"qa.toml\"]\n",
+        )
+        .unwrap();
         std::fs::write(
             s.join("qa.toml"),
             "name = \"qa\"\nversion = 1\n[dataset]\npath = \"data.csv\"\n[dataset.fields]\nid = \"n\"\ninput = \"q\"\ntarget = \"a\"\n[[solver]]\nkind = \"generate\"\n[[scorer]]\nkind = \"match\"\n",
         )
         .unwrap();
-        std::fs::write(s.join("data.csv"), "n,q,a\n1,Capital of France?,Paris\n2,2+2?,4\n").unwrap();
+        std::fs::write(
+            s.join("data.csv"),
+            "n,q,a\n1,Capital of France?,Paris\n2,2+2?,4\n",
+        )
+        .unwrap();
         let c = Catalog::with_user_dir(dir.path());
         let t = c.load("mine/qa").unwrap();
         assert_eq!(t[0].samples.len(), 2);
-        assert_eq!(c.suite_names().unwrap().last().map(String::as_str), Some("mine"));
+        assert_eq!(
+            c.suite_names().unwrap().last().map(String::as_str),
+            Some("mine")
+        );
 
         std::fs::write(s.join("data.csv"), "n,q\n1,Capital of France?\n").unwrap();
         match c.load("mine") {

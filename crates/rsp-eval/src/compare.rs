@@ -140,17 +140,30 @@ pub fn compare_metric(
             xb.push(*vb);
         }
     }
-    let only_in_a = ra.keys().filter(|k| !rb.contains_key(*k)).cloned().collect();
-    let only_in_b = rb.keys().filter(|k| !ra.contains_key(*k)).cloned().collect();
+    let only_in_a = ra
+        .keys()
+        .filter(|k| !rb.contains_key(*k))
+        .cloned()
+        .collect();
+    let only_in_b = rb
+        .keys()
+        .filter(|k| !ra.contains_key(*k))
+        .cloned()
+        .collect();
     if xa.is_empty() {
-        return Err(Error::Incomparable(format!("no sample is scored on `{metric}` in both runs")));
+        return Err(Error::Incomparable(format!(
+            "no sample is scored on `{metric}` in both runs"
+        )));
     }
     let binary = xa.iter().chain(&xb).all(|&v| v == 0.0 || v == 1.0);
     let (comparison, table) = if binary {
         let ta: Vec<bool> = xa.iter().map(|&v| v == 1.0).collect();
         let tb: Vec<bool> = xb.iter().map(|&v| v == 1.0).collect();
         let table = PairedTable::from_outcomes(&ta, &tb)?;
-        (rsp_stats::mcnemar(&table, McNemarMethod::Auto, options.confidence)?, Some(table))
+        (
+            rsp_stats::mcnemar(&table, McNemarMethod::Auto, options.confidence)?,
+            Some(table),
+        )
     } else {
         let config = BootstrapConfig::new(options.seed)
             .with_resamples(RESAMPLES)
@@ -187,10 +200,26 @@ mod tests {
     fn binary_runs_use_mcnemar_and_report_unpaired_ids() {
         // A right on 0..30, B right on 0..10: 20 discordant pairs, all favouring A.
         let a: Vec<_> = (0..40)
-            .map(|i| scored(&format!("s{i:02}"), 1, "accuracy", Value::from_bool(i < 30), "t"))
+            .map(|i| {
+                scored(
+                    &format!("s{i:02}"),
+                    1,
+                    "accuracy",
+                    Value::from_bool(i < 30),
+                    "t",
+                )
+            })
             .collect();
         let mut b: Vec<_> = (0..40)
-            .map(|i| scored(&format!("s{i:02}"), 1, "accuracy", Value::from_bool(i < 10), "t"))
+            .map(|i| {
+                scored(
+                    &format!("s{i:02}"),
+                    1,
+                    "accuracy",
+                    Value::from_bool(i < 10),
+                    "t",
+                )
+            })
             .collect();
         b.push(scored("extra", 1, "accuracy", Value::Correct, "t"));
         let c = compare(&a, &b, &CompareOptions::default()).unwrap();
@@ -209,7 +238,15 @@ mod tests {
     #[test]
     fn numeric_runs_use_the_paired_bootstrap_and_identical_runs_show_no_difference() {
         let a: Vec<_> = (0..20)
-            .map(|i| scored(&format!("s{i}"), 1, "score", Value::Number(f64::from(i) / 20.0), "t"))
+            .map(|i| {
+                scored(
+                    &format!("s{i}"),
+                    1,
+                    "score",
+                    Value::Number(f64::from(i) / 20.0),
+                    "t",
+                )
+            })
             .collect();
         let c = compare_metric(&a, &a, "score", &CompareOptions::default()).unwrap();
         assert_eq!(c.comparison.test, rsp_stats::PairedTest::PairedBootstrap);

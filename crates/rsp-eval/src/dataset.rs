@@ -117,7 +117,10 @@ pub fn parse_dataset(
         }
     }
     if samples.is_empty() && diags.is_empty() {
-        diags.push(Diagnostic::error("dataset::empty", "the dataset has no rows"));
+        diags.push(Diagnostic::error(
+            "dataset::empty",
+            "the dataset has no rows",
+        ));
     }
     if diags.is_empty() {
         Ok(samples)
@@ -248,7 +251,10 @@ fn row_to_sample(
             diags.push(bad(
                 "dataset::field-type",
                 &fields.id,
-                format!("field `{}` (the id) must be a non-empty string or an integer", fields.id),
+                format!(
+                    "field `{}` (the id) must be a non-empty string or an integer",
+                    fields.id
+                ),
             ));
             String::new()
         }
@@ -499,7 +505,13 @@ mod tests {
             r#"{"id": 7, "input": "Q2", "choices": ["x", "y"], "target": "x", "metadata": {"topic": "t"}}"#,
             "\n"
         );
-        let s = parse_dataset(text, DatasetFormat::Jsonl, &FieldMap::default(), &mc_needs()).unwrap();
+        let s = parse_dataset(
+            text,
+            DatasetFormat::Jsonl,
+            &FieldMap::default(),
+            &mc_needs(),
+        )
+        .unwrap();
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].target_index(), Some(1));
         assert_eq!(s[1].id, "7");
@@ -516,8 +528,13 @@ mod tests {
             "\n",
             "{not json\n",
         );
-        let diags = parse_dataset(text, DatasetFormat::Jsonl, &FieldMap::default(), &mc_needs())
-            .unwrap_err();
+        let diags = parse_dataset(
+            text,
+            DatasetFormat::Jsonl,
+            &FieldMap::default(),
+            &mc_needs(),
+        )
+        .unwrap_err();
         let codes: Vec<_> = diags.iter().map(|d| d.code).collect();
         assert_eq!(
             codes,
@@ -534,9 +551,18 @@ mod tests {
         assert_eq!(&text[span], "\"input\"", "caret on the field");
         assert!(diags[3].message.starts_with("line 3:"));
         // Duplicate ids are only reported for rows that otherwise parse.
-        let dup = concat!(r#"{"id": "a", "input": "x"}"#, "\n", r#"{"id": "a", "input": "y"}"#);
-        let d = parse_dataset(dup, DatasetFormat::Jsonl, &FieldMap::default(), &RowRequirements::default())
-            .unwrap_err();
+        let dup = concat!(
+            r#"{"id": "a", "input": "x"}"#,
+            "\n",
+            r#"{"id": "a", "input": "y"}"#
+        );
+        let d = parse_dataset(
+            dup,
+            DatasetFormat::Jsonl,
+            &FieldMap::default(),
+            &RowRequirements::default(),
+        )
+        .unwrap_err();
         assert_eq!(d[0].code, "dataset::duplicate-id");
         assert!(d[0].message.starts_with("line 2:"));
     }
@@ -564,8 +590,13 @@ mod tests {
 
     #[test]
     fn empty_dataset_is_an_error() {
-        let d = parse_dataset("\n", DatasetFormat::Jsonl, &FieldMap::default(), &RowRequirements::default())
-            .unwrap_err();
+        let d = parse_dataset(
+            "\n",
+            DatasetFormat::Jsonl,
+            &FieldMap::default(),
+            &RowRequirements::default(),
+        )
+        .unwrap_err();
         assert_eq!(d[0].code, "dataset::empty");
     }
 }

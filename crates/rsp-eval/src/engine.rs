@@ -105,7 +105,9 @@ pub fn default_concurrency(model: &dyn ModelApi) -> usize {
 /// caller can locate or display the run first.
 pub fn plan_run(task: &Task, models: &Models, config: &RunConfig) -> RunSpec {
     let epochs = config.epochs.unwrap_or(task.epochs).max(1);
-    let n = config.limit.map_or(task.samples.len(), |l| l.min(task.samples.len()));
+    let n = config
+        .limit
+        .map_or(task.samples.len(), |l| l.min(task.samples.len()));
     let provenance = Provenance {
         rsp_version: env!("CARGO_PKG_VERSION").to_owned(),
         task_sha256: task.hashes.task.clone(),
@@ -119,7 +121,14 @@ pub fn plan_run(task: &Task, models: &Models, config: &RunConfig) -> RunSpec {
         host: host_name(),
         created_at: chrono::Utc::now().to_rfc3339(),
     };
-    let key = RunSpec::identity_key(&task.id, task.version, epochs, task.reducer, config.limit, &provenance);
+    let key = RunSpec::identity_key(
+        &task.id,
+        task.version,
+        epochs,
+        task.reducer,
+        config.limit,
+        &provenance,
+    );
     RunSpec {
         key,
         task: task.id.clone(),
@@ -188,7 +197,10 @@ pub async fn run_task(
 ) -> Result<RunOutcome, Error> {
     check_models(task, models)?;
     let spec = plan_run(task, models, config);
-    let run = sink.create_or_resume_run(&spec).await.map_err(Error::Sink)?;
+    let run = sink
+        .create_or_resume_run(&spec)
+        .await
+        .map_err(Error::Sink)?;
     let samples: Vec<Arc<Sample>> = task
         .samples
         .iter()
@@ -200,7 +212,11 @@ pub async fn run_task(
         .flat_map(|s| (1..=spec.epochs).map(move |e| (Arc::clone(s), e)))
         .collect();
     let stored = sink.samples(&run).await.map_err(Error::Sink)?;
-    let done: BTreeSet<SampleKey> = stored.iter().filter(|s| s.is_ok()).map(SampleResult::key).collect();
+    let done: BTreeSet<SampleKey> = stored
+        .iter()
+        .filter(|s| s.is_ok())
+        .map(SampleResult::key)
+        .collect();
     let metric = task.scorers.first().map(|s| s.name().to_owned());
     let mut running = Running::default();
     let mut errors = 0;
@@ -249,7 +265,9 @@ pub async fn run_task(
     let mut finished = resumed;
     let mut ran = 0;
     while let Some(result) = stream.next().await {
-        sink.record_sample(&run, &result).await.map_err(Error::Sink)?;
+        sink.record_sample(&run, &result)
+            .await
+            .map_err(Error::Sink)?;
         finished += 1;
         ran += 1;
         if result.is_ok() {
@@ -269,16 +287,7 @@ pub async fn run_task(
         cluster_by: task.cluster_by.clone(),
         seed: config.seed,
     };
-    let summary = summarise_run(
-        &task.id,
-        &spec.model,
-        &spec.key,
-        spec.planned,
-        &all,
-        &task.metric_defs(),
-        task.reducer,
-        &options,
-    )?;
+    let summary = summarise_run(&spec, &all, &task.metric_defs(), &options)?;
     sink.finish_run(&run, &summary).await.map_err(Error::Sink)?;
     Ok(RunOutcome {
         run,
@@ -293,7 +302,10 @@ pub async fn run_task(
 async fn attempt(task: &Task, ctx: &SolveContext, state: &mut TaskState) -> Result<(), Error> {
     match task.limits.time_limit() {
         Some(limit) => {
-            if tokio::time::timeout(limit, run_chain(&task.solvers, state, ctx)).await.is_err() {
+            if tokio::time::timeout(limit, run_chain(&task.solvers, state, ctx))
+                .await
+                .is_err()
+            {
                 state.limit = Some(LimitHit::Time);
             }
         }
@@ -371,7 +383,11 @@ async fn run_sample(
             metadata: sample.metadata.clone(),
             messages,
             output: state.output,
-            scores: if error.is_some() { Default::default() } else { scores },
+            scores: if error.is_some() {
+                Default::default()
+            } else {
+                scores
+            },
             usage: state.usage,
             judge_usage: state.judge_usage,
             total_usage,

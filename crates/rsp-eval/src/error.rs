@@ -93,7 +93,9 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The task scores with a judge model and none was given.
-    #[error("task `{0}` needs a judge model (model_graded scorer, a judged refusal check, best_of_n with select = \"judge\" or a judged self_critique)")]
+    #[error(
+        "task `{0}` needs a judge model (model_graded scorer, a judged refusal check, best_of_n with select = \"judge\" or a judged self_critique)"
+    )]
     JudgeRequired(String),
     /// The model cannot do what the task asks (for example log-likelihood scoring on a
     /// provider without it).

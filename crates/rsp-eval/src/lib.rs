@@ -61,7 +61,9 @@ mod validate;
 pub use catalog::{BUILTIN_SUITES, Catalog, SuiteInfo, SuiteOrigin};
 pub use compare::{CompareOptions, MetricComparison, compare};
 pub use dataset::{DatasetFormat, FieldMap, parse_dataset};
-pub use engine::{Models, RunConfig, RunOutcome, check_models, default_concurrency, plan_run, run_task};
+pub use engine::{
+    Models, RunConfig, RunOutcome, check_models, default_concurrency, plan_run, run_task,
+};
 pub use error::{Error, FileDiagnostics, SinkError};
 pub use metrics::{MetricSummary, RunSummary, StatsOptions};
 pub use progress::{NoProgress, Progress, Snapshot};
@@ -142,7 +144,13 @@ pub(crate) mod testing {
         }
     }
 
-    pub fn scored(id: &str, epoch: u32, metric: &str, value: Value, _cluster: &str) -> SampleResult {
+    pub fn scored(
+        id: &str,
+        epoch: u32,
+        metric: &str,
+        value: Value,
+        _cluster: &str,
+    ) -> SampleResult {
         let mut r = result(id, epoch, None);
         r.scores.insert(metric.into(), Score::new(value, None));
         r
@@ -150,6 +158,9 @@ pub(crate) mod testing {
 
     #[allow(dead_code)]
     pub fn keys(samples: &[SampleResult]) -> BTreeSet<(String, u32)> {
-        samples.iter().map(|s| (s.sample_id.clone(), s.epoch)).collect()
+        samples
+            .iter()
+            .map(|s| (s.sample_id.clone(), s.epoch))
+            .collect()
     }
 }

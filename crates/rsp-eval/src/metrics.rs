@@ -16,13 +16,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use rsp_model::Usage;
-use rsp_stats::{
-    Alternative, BootstrapConfig, BootstrapMethod, Confidence, Interval, TestDesign,
-};
+use rsp_stats::{Alternative, BootstrapConfig, BootstrapMethod, Confidence, Interval, TestDesign};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::record::SampleResult;
+use crate::record::{RunSpec, SampleResult};
 use crate::reducer::Reducer;
 
 /// Below this many samples non-binary metrics use the bootstrap instead of t.
@@ -105,13 +103,20 @@ impl fmt::Display for MetricSummary {
             None => write!(f, "{:.p$} (no interval, n={})", self.estimate, self.n)?,
         }
         if let Some(c) = &self.clustered {
-            write!(f, "; design effect {:.2} over {} clusters", c.design_effect, c.clusters)?;
+            write!(
+                f,
+                "; design effect {:.2} over {} clusters",
+                c.design_effect, c.clusters
+            )?;
         }
         if let Some(m) = self.mde {
             write!(f, "; MDE {m:.p$}")?;
         }
         if self.lower_is_better {
             f.write_str("; lower is better")?;
+        }
+        if let Some(note) = &self.note {
+            write!(f, " ({note})")?;
         }
         Ok(())
     }
@@ -174,7 +179,11 @@ pub fn reduced_values(
         .map(|(id, mut v)| {
             v.sort_by_key(|(e, _, _)| *e);
             let values: Vec<f64> = v.iter().map(|(_, x, _)| *x).collect();
-            Ok((id.to_owned(), reducer.reduce(&values)?, v.iter().any(|(_, _, a)| *a)))
+            Ok((
+                id.to_owned(),
+                reducer.reduce(&values)?,
+                v.iter().any(|(_, _, a)| *a),
+            ))
         })
         .collect()
 }
@@ -188,7 +197,11 @@ fn is_binary(values: &[f64]) -> bool {
 pub fn interval_for(values: &[f64], confidence: Confidence, seed: u64) -> Result<Interval, Error> {
     if is_binary(values) {
         let successes = values.iter().filter(|&&v| v == 1.0).count() as u64;
-        return Ok(rsp_stats::wilson(successes, values.len() as u64, confidence)?);
+        return Ok(rsp_stats::wilson(
+            successes,
+            values.len() as u64,
+            confidence,
+        )?);
     }
     if values.len() >= T_MIN_N {
         return Ok(rsp_stats::t_interval(values, confidence)?);
@@ -207,7 +220,11 @@ pub fn interval_for(values: &[f64], confidence: Confidence, seed: u64) -> Result
 
 /// A two-sided test design at `confidence` with [`MDE_POWER`].
 pub fn design(confidence: Confidence) -> Result<TestDesign, Error> {
-    Ok(TestDesign::new(confidence.alpha(), MDE_POWER, Alternative::TwoSided)?)
+    Ok(TestDesign::new(
+        confidence.alpha(),
+        MDE_POWER,
+        Alternative::TwoSided,
+    )?)
 }
 
 fn mde(values: &[f64], estimate: f64, confidence: Confidence) -> Option<f64> {
@@ -215,7 +232,11 @@ fn mde(values: &[f64], estimate: f64, confidence: Confidence) -> Option<f64> {
     let n = values.len() as u64;
     if is_binary(values) {
         // Measured from the side with room to move.
-        let base = if estimate < 0.5 { estimate } else { 1.0 - estimate };
+        let base = if estimate < 0.5 {
+            estimate
+        } else {
+            1.0 - estimate
+        };
         rsp_stats::mde_proportion(base, n, &d).ok()
     } else {
         let s = rsp_stats::summarize(values).ok()?;
@@ -233,7 +254,11 @@ pub fn summarise_metric(
     let reduced = reduced_values(samples, &def.name, reducer)?;
     let values: Vec<f64> = reduced.iter().map(|(_, v, _)| *v).collect();
     let n = values.len();
-    let estimate = if n == 0 { 0.0 } else { values.iter().sum::<f64>() / n as f64 };
+    let estimate = if n == 0 {
+        0.0
+    } else {
+        values.iter().sum::<f64>() / n as f64
+    };
     let mut summary = MetricSummary {
         name: def.name.clone(),
         scorer: def.scorer.clone(),
@@ -265,10 +290,9 @@ pub fn summarise_metric(
         let meta: BTreeMap<&str, String> = samples
             .iter()
             .map(|s| {
-                let key = s
-                    .metadata
-                    .get(field)
-                    .map_or_else(String::new, |v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
+                let key = s.metadata.get(field).map_or_else(String::new, |v| {
+                    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+                });
                 (s.sample_id.as_str(), key)
             })
             .collect();
@@ -292,15 +316,10 @@ pub fn summarise_metric(
 }
 
 /// Summarises a run from its stored samples.
-#[allow(clippy::too_many_arguments)]
 pub fn summarise_run(
-    task: &str,
-    model: &str,
-    run_key: &str,
-    planned: usize,
+    spec: &RunSpec,
     samples: &[SampleResult],
     defs: &[MetricDef],
-    reducer: Reducer,
     options: &StatsOptions,
 ) -> Result<RunSummary, Error> {
     let mut usage = Usage::default();
@@ -313,13 +332,13 @@ pub fn summarise_run(
     }
     let metrics = defs
         .iter()
-        .map(|d| summarise_metric(samples, d, reducer, options))
+        .map(|d| summarise_metric(samples, d, spec.reducer, options))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(RunSummary {
-        task: task.to_owned(),
-        model: model.to_owned(),
-        run_key: run_key.to_owned(),
-        planned,
+        task: spec.task.clone(),
+        model: spec.model.clone(),
+        run_key: spec.key.clone(),
+        planned: spec.planned,
         completed: samples.iter().filter(|s| s.is_ok()).count(),
         errors: samples.iter().filter(|s| !s.is_ok()).count(),
         retried_attempts: samples.iter().map(|s| s.error_retries.len()).sum(),
@@ -356,14 +375,24 @@ mod tests {
     #[test]
     fn binary_metrics_use_wilson_and_exclude_errors() {
         let mut samples: Vec<SampleResult> = (0..10)
-            .map(|i| scored(&format!("s{i}"), 1, "accuracy", Value::from_bool(i < 3), "t"))
+            .map(|i| {
+                scored(
+                    &format!("s{i}"),
+                    1,
+                    "accuracy",
+                    Value::from_bool(i < 3),
+                    "t",
+                )
+            })
             .collect();
         let mut errored = scored("s10", 1, "accuracy", Value::Correct, "t");
         errored.error = Some("boom".into());
         samples.push(errored);
         samples[9].scores.get_mut("accuracy").unwrap().value = Value::NoAnswer;
-        let s = summarise_run("t/x", "mock/x", "k", 11, &samples, &[def("accuracy")], Reducer::Mean, &options(None))
-            .unwrap();
+        let mut spec = crate::testing::spec("k");
+        spec.planned = 11;
+        let s = summarise_run(&spec, &samples, &[def("accuracy")], &options(None)).unwrap();
+        assert_eq!((s.task.as_str(), s.planned), ("s/t", 11));
         assert_eq!((s.completed, s.errors), (10, 1));
         let m = &s.metrics[0];
         assert_eq!((m.n, m.no_answer), (10, 1));
@@ -372,26 +401,48 @@ mod tests {
         assert!((i.estimate() - 0.3).abs() < 1e-12);
         assert!(m.mde.unwrap() > 0.0);
         let text = format!("{m}");
-        assert!(text.starts_with("accuracy = 0.300 [") && text.contains("Wilson, 95%, n=10"), "{text}");
+        assert!(
+            text.starts_with("accuracy = 0.300 [") && text.contains("Wilson, 95%, n=10"),
+            "{text}"
+        );
     }
 
     #[test]
     fn epochs_reduce_before_the_interval_and_small_n_bootstraps() {
         let mut samples = Vec::new();
-        for (i, v) in [[1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]
-            .iter()
-            .enumerate()
+        for (i, v) in [
+            [1.0, 0.0, 0.0],
+            [1.0, 1.0, 0.0],
+            [0.0, 0.0, 0.0],
+            [1.0, 1.0, 1.0],
+        ]
+        .iter()
+        .enumerate()
         {
             for (e, x) in v.iter().enumerate() {
-                samples.push(scored(&format!("s{i}"), e as u32 + 1, "accuracy", Value::from_bool(*x == 1.0), "t"));
+                samples.push(scored(
+                    &format!("s{i}"),
+                    e as u32 + 1,
+                    "accuracy",
+                    Value::from_bool(*x == 1.0),
+                    "t",
+                ));
             }
         }
-        let mean = summarise_metric(&samples, &def("accuracy"), Reducer::Mean, &options(None)).unwrap();
+        let mean =
+            summarise_metric(&samples, &def("accuracy"), Reducer::Mean, &options(None)).unwrap();
         assert_eq!(mean.n, 4);
         assert!((mean.estimate - 0.5).abs() < 1e-12);
         let method = mean.interval.unwrap().method();
-        assert!(matches!(method, rsp_stats::Method::BootstrapBca | rsp_stats::Method::BootstrapPercentile), "{method:?}");
-        let max = summarise_metric(&samples, &def("accuracy"), Reducer::Max, &options(None)).unwrap();
+        assert!(
+            matches!(
+                method,
+                rsp_stats::Method::BootstrapBca | rsp_stats::Method::BootstrapPercentile
+            ),
+            "{method:?}"
+        );
+        let max =
+            summarise_metric(&samples, &def("accuracy"), Reducer::Max, &options(None)).unwrap();
         assert_eq!(max.interval.unwrap().method(), rsp_stats::Method::Wilson);
         assert!((max.estimate - 0.75).abs() < 1e-12);
     }
@@ -401,17 +452,33 @@ mod tests {
         let samples: Vec<SampleResult> = (0..40)
             .map(|i| {
                 let topic = if i < 20 { "a" } else { "b" };
-                let mut s = scored(&format!("s{i:02}"), 1, "accuracy", Value::from_bool(i % 3 == 0 || i < 10), topic);
+                let mut s = scored(
+                    &format!("s{i:02}"),
+                    1,
+                    "accuracy",
+                    Value::from_bool(i % 3 == 0 || i < 10),
+                    topic,
+                );
                 s.metadata.insert("topic".into(), serde_json::json!(topic));
                 s
             })
             .collect();
-        let c = summarise_metric(&samples, &def("accuracy"), Reducer::Mean, &options(Some("topic"))).unwrap();
+        let c = summarise_metric(
+            &samples,
+            &def("accuracy"),
+            Reducer::Mean,
+            &options(Some("topic")),
+        )
+        .unwrap();
         let info = c.clustered.unwrap();
         assert_eq!(info.clusters, 2);
-        assert_eq!(c.interval.unwrap().method(), rsp_stats::Method::ClusteredCr1);
+        assert_eq!(
+            c.interval.unwrap().method(),
+            rsp_stats::Method::ClusteredCr1
+        );
         assert_eq!(info.iid.method(), rsp_stats::Method::Wilson);
-        let none = summarise_metric(&samples, &def("missing"), Reducer::Mean, &options(None)).unwrap();
+        let none =
+            summarise_metric(&samples, &def("missing"), Reducer::Mean, &options(None)).unwrap();
         assert_eq!(none.n, 0);
         assert!(none.interval.is_none() && none.note.is_some());
     }

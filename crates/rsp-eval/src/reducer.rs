@@ -55,7 +55,7 @@ impl Reducer {
                 let mut v = values.to_vec();
                 v.sort_by(f64::total_cmp);
                 let m = v.len() / 2;
-                if v.len() % 2 == 0 {
+                if v.len().is_multiple_of(2) {
                     (v[m - 1] + v[m]) / 2.0
                 } else {
                     v[m]
@@ -99,7 +99,9 @@ impl fmt::Display for Reducer {
 
 /// Why a reducer string did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown reducer {0:?}: expected mean, median, max, mode, at_least(k) or pass_at(k) with k >= 1")]
+#[error(
+    "unknown reducer {0:?}: expected mean, median, max, mode, at_least(k) or pass_at(k) with k >= 1"
+)]
 pub struct ReducerParseError(String);
 
 impl FromStr for Reducer {
@@ -165,7 +167,11 @@ mod tests {
         assert_eq!(Reducer::Median.reduce(&[3.0, 1.0, 2.0, 10.0]).unwrap(), 2.5);
         assert_eq!(Reducer::Max.reduce(&v).unwrap(), 1.0);
         assert_eq!(Reducer::Mode.reduce(&v).unwrap(), 0.0);
-        assert_eq!(Reducer::Mode.reduce(&[1.0, 0.0]).unwrap(), 1.0, "tie: first seen");
+        assert_eq!(
+            Reducer::Mode.reduce(&[1.0, 0.0]).unwrap(),
+            1.0,
+            "tie: first seen"
+        );
         assert_eq!(Reducer::AtLeast(2).reduce(&v).unwrap(), 1.0);
         assert_eq!(Reducer::AtLeast(3).reduce(&v).unwrap(), 0.0);
         // pass@1 with 2 of 5 is 0.4; pass@2 = 1 - C(3,2)/C(5,2) = 0.7.

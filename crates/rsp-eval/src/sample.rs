@@ -82,7 +82,9 @@ pub(crate) mod testing {
             id: id.into(),
             input: "What is the SI unit of force?".into(),
             target: vec![target.into()],
-            choices: ["newton", "joule", "watt", "pascal"].map(String::from).to_vec(),
+            choices: ["newton", "joule", "watt", "pascal"]
+                .map(String::from)
+                .to_vec(),
             metadata: Map::new(),
             line: 1,
         }

@@ -192,7 +192,11 @@ impl TaskState {
     }
 
     /// Scores continuations with the model under test (log-likelihood).
-    pub async fn score(&mut self, ctx: &SolveContext, request: &ScoreRequest) -> Result<Scores, Error> {
+    pub async fn score(
+        &mut self,
+        ctx: &SolveContext,
+        request: &ScoreRequest,
+    ) -> Result<Scores, Error> {
         let s = ctx.model.score(request).await?;
         self.calls += 1;
         self.call_retries.extend(s.meta.errors.iter().cloned());
@@ -219,10 +223,11 @@ impl TaskState {
     }
 
     fn check_tokens(&mut self, ctx: &SolveContext) {
-        if let Some(limit) = ctx.token_limit {
-            if self.usage.input_tokens + self.usage.output_tokens >= limit {
-                self.limit = Some(LimitHit::Tokens);
-            }
+        if ctx
+            .token_limit
+            .is_some_and(|limit| self.usage.input_tokens + self.usage.output_tokens >= limit)
+        {
+            self.limit = Some(LimitHit::Tokens);
         }
     }
 }
@@ -294,7 +299,10 @@ mod tests {
         };
         let msgs = p.render(&mc("x", "B"));
         assert_eq!(msgs.len(), 4);
-        assert_eq!(msgs[1].content, msgs[3].content, "shot formatted like the question");
+        assert_eq!(
+            msgs[1].content, msgs[3].content,
+            "shot formatted like the question"
+        );
         assert!(msgs[3].content.starts_with("Q: What is"));
         assert!(msgs[3].content.contains("\n\nA) newton\n"));
         assert!(msgs[3].content.ends_with(COT_INSTRUCTION));

@@ -226,9 +226,9 @@ impl Task {
 
     /// True when the task scores log-likelihoods (the model must support scoring).
     pub fn needs_loglikelihood(&self) -> bool {
-        self.solvers.iter().any(|s| {
-            matches!(s, SolverSpec::MultipleChoice(m) if m.mode == ChoiceMode::Loglikelihood)
-        })
+        self.solvers.iter().any(
+            |s| matches!(s, SolverSpec::MultipleChoice(m) if m.mode == ChoiceMode::Loglikelihood),
+        )
     }
 
     /// One metric per scorer.
@@ -244,7 +244,11 @@ impl Task {
     }
 }
 
-pub(crate) fn spanned_err(code: &'static str, span: Range<usize>, msg: impl Into<String>) -> Diagnostic {
+pub(crate) fn spanned_err(
+    code: &'static str,
+    span: Range<usize>,
+    msg: impl Into<String>,
+) -> Diagnostic {
     Diagnostic::error(code, msg).at(Some(span))
 }
 
@@ -264,21 +268,42 @@ pub fn load_task(
         }])
     })?;
     let mut diags = check_chain(&file);
-    let epochs = file.epochs.as_ref().map(|e| *e.get_ref()).unwrap_or_default();
-    let stats = file.stats.as_ref().map(|s| s.get_ref().clone()).unwrap_or_default();
-    let limits = file.limits.as_ref().map(|l| *l.get_ref()).unwrap_or_default();
+    let epochs = file
+        .epochs
+        .as_ref()
+        .map(|e| *e.get_ref())
+        .unwrap_or_default();
+    let stats = file
+        .stats
+        .as_ref()
+        .map(|s| s.get_ref().clone())
+        .unwrap_or_default();
+    let limits = file
+        .limits
+        .as_ref()
+        .map(|l| *l.get_ref())
+        .unwrap_or_default();
     let confidence = Confidence::new(stats.confidence);
     if let (Err(_), Some(s)) = (&confidence, &file.stats) {
         diags.push(spanned_err(
             "task::confidence",
             s.span(),
-            format!("confidence must lie strictly between 0 and 1, got {}", stats.confidence),
+            format!(
+                "confidence must lie strictly between 0 and 1, got {}",
+                stats.confidence
+            ),
         ));
     }
     if let Some(l) = &file.limits {
-        let bad_time = limits.time_limit_secs.is_some_and(|t| !(t.is_finite() && t > 0.0));
+        let bad_time = limits
+            .time_limit_secs
+            .is_some_and(|t| !(t.is_finite() && t > 0.0));
         if bad_time || limits.token_limit == Some(0) {
-            diags.push(spanned_err("task::limits", l.span(), "limits must be positive"));
+            diags.push(spanned_err(
+                "task::limits",
+                l.span(),
+                "limits must be positive",
+            ));
         }
     }
     let solvers: Vec<SolverSpec> = file.solver.iter().map(|s| s.get_ref().clone()).collect();
@@ -301,18 +326,33 @@ pub fn load_task(
     });
     if few_shot.is_some() && dataset.dev.is_none() {
         diags.push(
-            spanned_err("task::no-dev-split", file.dataset.span(), "few_shot needs a dev split")
-                .help("add dev = \"dev.jsonl\" to [dataset]; examples never come from the scored items"),
+            spanned_err(
+                "task::no-dev-split",
+                file.dataset.span(),
+                "few_shot needs a dev split",
+            )
+            .help(
+                "add dev = \"dev.jsonl\" to [dataset]; examples never come from the scored items",
+            ),
         );
     }
     if let Some(e) = &file.epochs {
         if epochs.count == 0 {
-            diags.push(spanned_err("task::epochs", e.span(), "epochs.count must be at least 1"));
+            diags.push(spanned_err(
+                "task::epochs",
+                e.span(),
+                "epochs.count must be at least 1",
+            ));
         } else if epochs.reducer.min_epochs() > u64::from(epochs.count) {
             diags.push(spanned_err(
                 "task::epochs",
                 e.span(),
-                format!("reducer {} needs at least {} epochs, count is {}", epochs.reducer, epochs.reducer.min_epochs(), epochs.count),
+                format!(
+                    "reducer {} needs at least {} epochs, count is {}",
+                    epochs.reducer,
+                    epochs.reducer.min_epochs(),
+                    epochs.count
+                ),
             ));
         }
     }
@@ -329,9 +369,14 @@ pub fn load_task(
     };
 
     // Datasets.
-    let multiple_choice = solvers.iter().any(|s| matches!(s, SolverSpec::MultipleChoice(_)))
+    let multiple_choice = solvers
+        .iter()
+        .any(|s| matches!(s, SolverSpec::MultipleChoice(_)))
         || scorers.iter().any(|s| matches!(s, ScorerSpec::Choice(_)));
-    let mut metadata: Vec<String> = scorers.iter().flat_map(ScorerSpec::metadata_fields).collect();
+    let mut metadata: Vec<String> = scorers
+        .iter()
+        .flat_map(ScorerSpec::metadata_fields)
+        .collect();
     metadata.extend(stats.cluster_by.clone());
     let needs = RowRequirements {
         target: scorers.iter().any(ScorerSpec::needs_target),
@@ -340,7 +385,14 @@ pub fn load_task(
     };
     let mut bad_files = Vec::new();
     let data_src = read(&dataset.path)?;
-    let samples = load_rows(&data_src, format, &dataset.fields, &needs, &scorers, &mut bad_files);
+    let samples = load_rows(
+        &data_src,
+        format,
+        &dataset.fields,
+        &needs,
+        &scorers,
+        &mut bad_files,
+    );
     let dev_src = dataset.dev.as_deref().map(read).transpose()?;
     let dev_needs = RowRequirements {
         metadata: Vec::new(),
@@ -350,29 +402,42 @@ pub fn load_task(
         .as_ref()
         .map(|d| load_rows(d, format, &dataset.fields, &dev_needs, &[], &mut bad_files))
         .unwrap_or_default();
-    if let (Some(k), Some(d)) = (few_shot, &dev_src) {
-        if k > dev.len() && bad_files.is_empty() {
-            bad_files.push(FileDiagnostics {
-                file: src.name.clone(),
-                source: src.text.clone(),
-                diagnostics: vec![spanned_err(
-                    "task::few-shot",
-                    file.dataset.span(),
-                    format!("few_shot k = {k} but the dev split {} has {} items", d.name, dev.len()),
-                )],
-            });
-        }
+    if let (Some(k), Some(d)) = (few_shot, &dev_src)
+        && k > dev.len()
+        && bad_files.is_empty()
+    {
+        bad_files.push(FileDiagnostics {
+            file: src.name.clone(),
+            source: src.text.clone(),
+            diagnostics: vec![spanned_err(
+                "task::few-shot",
+                file.dataset.span(),
+                format!(
+                    "few_shot k = {k} but the dev split {} has {} items",
+                    d.name,
+                    dev.len()
+                ),
+            )],
+        });
     }
     if let Some(d) = &dev_src {
-        let test_ids: std::collections::HashSet<&str> = samples.iter().map(|s| s.id.as_str()).collect();
-        let overlap: Vec<&str> = dev.iter().map(|s| s.id.as_str()).filter(|id| test_ids.contains(id)).collect();
+        let test_ids: std::collections::HashSet<&str> =
+            samples.iter().map(|s| s.id.as_str()).collect();
+        let overlap: Vec<&str> = dev
+            .iter()
+            .map(|s| s.id.as_str())
+            .filter(|id| test_ids.contains(id))
+            .collect();
         if !overlap.is_empty() {
             bad_files.push(FileDiagnostics {
                 file: d.name.clone(),
                 source: d.text.clone(),
                 diagnostics: vec![Diagnostic::error(
                     "dataset::dev-overlap",
-                    format!("dev items share ids with scored items: {}", overlap.join(", ")),
+                    format!(
+                        "dev items share ids with scored items: {}",
+                        overlap.join(", ")
+                    ),
                 )],
             });
         }
@@ -384,12 +449,18 @@ pub fn load_task(
     let mut templates = BTreeMap::new();
     for (i, s) in solvers.iter().enumerate() {
         for (j, t) in s.templates().into_iter().enumerate() {
-            templates.insert(format!("solver[{i}].{}[{j}]", s.kind()), sha256_hex(t.as_bytes()));
+            templates.insert(
+                format!("solver[{i}].{}[{j}]", s.kind()),
+                sha256_hex(t.as_bytes()),
+            );
         }
     }
     for s in &scorers {
         for (j, t) in s.templates().into_iter().enumerate() {
-            templates.insert(format!("scorer.{}[{j}]", s.name()), sha256_hex(t.as_bytes()));
+            templates.insert(
+                format!("scorer.{}[{j}]", s.name()),
+                sha256_hex(t.as_bytes()),
+            );
         }
     }
     let g = file.generate.clone().unwrap_or_default();
@@ -499,9 +570,15 @@ mod tests {
         r#"{"id": "q2", "input": "Q2?", "choices": ["a", "b"], "target": "B", "metadata": {"topic": "y"}}"#,
         "\n"
     );
-    const DEV: &str = concat!(r#"{"id": "d1", "input": "D?", "choices": ["a", "b"], "target": "A"}"#, "\n");
+    const DEV: &str = concat!(
+        r#"{"id": "d1", "input": "D?", "choices": ["a", "b"], "target": "A"}"#,
+        "\n"
+    );
 
-    fn reader(task: &'static str, data: &'static str) -> impl Fn(&str) -> Result<SourceFile, Error> {
+    fn reader(
+        task: &'static str,
+        data: &'static str,
+    ) -> impl Fn(&str) -> Result<SourceFile, Error> {
         move |p: &str| {
             let text = match p {
                 "t.toml" => task,
@@ -599,7 +676,10 @@ pattern = "("
         );
         let span = files[0].diagnostics[1].span.clone().unwrap();
         let (line, _) = rsp_policy::diag::line_col(toml, span.start);
-        assert_eq!(line, 8, "the caret is on the prompt_template's [[solver]] table");
+        assert_eq!(
+            line, 8,
+            "the caret is on the prompt_template's [[solver]] table"
+        );
     }
 
     #[test]
@@ -615,7 +695,11 @@ pattern = "("
         let data = "{\"id\": \"q1\", \"input\": \"Q\", \"choices\": [\"a\", \"b\"], \"target\": \"Z\", \"metadata\": {\"topic\": \"x\"}}\n{\"id\": \"q2\", \"input\": \"Q\", \"choices\": [\"a\", \"b\"], \"target\": \"A\"}\n";
         let files = invalid(load_task("s", "t.toml", &reader(toml, data)).unwrap_err());
         assert_eq!(files[0].file, "test.jsonl");
-        let msgs: Vec<_> = files[0].diagnostics.iter().map(|d| (d.code, d.message.clone())).collect();
+        let msgs: Vec<_> = files[0]
+            .diagnostics
+            .iter()
+            .map(|d| (d.code, d.message.clone()))
+            .collect();
         assert_eq!(msgs[0].0, "dataset::bad-target");
         assert!(msgs[0].1.starts_with("line 1:"));
         assert_eq!(msgs[1].0, "dataset::missing-metadata");

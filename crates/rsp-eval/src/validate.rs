@@ -42,18 +42,26 @@ pub(crate) fn check_chain(file: &TaskFile) -> Vec<Diagnostic> {
         let spec = s.get_ref();
         let p = spec.phase();
         if p < phase {
-            d.push(spanned_err(
-                "task::solver-order",
-                s.span(),
-                format!("`{}` shapes the prompt but comes after the model was called", spec.kind()),
-            )
-            .help("order the chain: prompt steps, then one answer step, then follow-ups"));
+            d.push(
+                spanned_err(
+                    "task::solver-order",
+                    s.span(),
+                    format!(
+                        "`{}` shapes the prompt but comes after the model was called",
+                        spec.kind()
+                    ),
+                )
+                .help("order the chain: prompt steps, then one answer step, then follow-ups"),
+            );
         }
         if p == Phase::FollowUp && answers == 0 {
             d.push(spanned_err(
                 "task::solver-order",
                 s.span(),
-                format!("`{}` needs an answer, but no answer step comes before it", spec.kind()),
+                format!(
+                    "`{}` needs an answer, but no answer step comes before it",
+                    spec.kind()
+                ),
             ));
         }
         if p == Phase::Answer {
@@ -89,17 +97,27 @@ pub(crate) fn check_chain(file: &TaskFile) -> Vec<Diagnostic> {
                 }
             }
             SolverSpec::FewShot(f) if f.k == 0 => {
-                d.push(spanned_err("task::few-shot", s.span(), "few_shot k must be at least 1"));
+                d.push(spanned_err(
+                    "task::few-shot",
+                    s.span(),
+                    "few_shot k must be at least 1",
+                ));
             }
             SolverSpec::BestOfN(b) if b.n < 2 => {
-                d.push(spanned_err("task::best-of-n", s.span(), "best_of_n n must be at least 2"));
+                d.push(spanned_err(
+                    "task::best-of-n",
+                    s.span(),
+                    "best_of_n n must be at least 2",
+                ));
             }
-            SolverSpec::MultipleChoice(m) if m.mode == ChoiceMode::Loglikelihood => loglikelihood = true,
+            SolverSpec::MultipleChoice(m) if m.mode == ChoiceMode::Loglikelihood => {
+                loglikelihood = true;
+            }
             SolverSpec::ChainOfThought(_) => has_cot = Some(s.span()),
             _ => {}
         }
     }
-    if file.solver.len() > 0 && answers == 0 {
+    if !file.solver.is_empty() && answers == 0 {
         d.push(
             spanned_err(
                 "task::no-answer-step",
@@ -117,7 +135,10 @@ pub(crate) fn check_chain(file: &TaskFile) -> Vec<Diagnostic> {
         ));
     }
     if file.scorer.is_empty() {
-        d.push(spanned_err("task::no-scorer", 0..0, "the task has no scorer").help("add [[scorer]] kind = \"...\""));
+        d.push(
+            spanned_err("task::no-scorer", 0..0, "the task has no scorer")
+                .help("add [[scorer]] kind = \"...\""),
+        );
     }
     let mut seen = BTreeMap::new();
     for s in &file.scorer {
@@ -137,11 +158,20 @@ pub(crate) fn check_chain(file: &TaskFile) -> Vec<Diagnostic> {
     d
 }
 
-fn check_scorer(spec: &ScorerSpec, span: Range<usize>, loglikelihood: bool, d: &mut Vec<Diagnostic>) {
+fn check_scorer(
+    spec: &ScorerSpec,
+    span: Range<usize>,
+    loglikelihood: bool,
+    d: &mut Vec<Diagnostic>,
+) {
     match spec {
         ScorerSpec::Pattern(p) => {
             if let Err(e) = Regex::new(&p.pattern) {
-                d.push(spanned_err("task::pattern", span, format!("invalid regex: {e}")));
+                d.push(spanned_err(
+                    "task::pattern",
+                    span,
+                    format!("invalid regex: {e}"),
+                ));
             }
         }
         ScorerSpec::Choice(c) => {
@@ -167,7 +197,11 @@ fn check_scorer(spec: &ScorerSpec, span: Range<usize>, loglikelihood: bool, d: &
         ScorerSpec::Switch(s) => {
             for inner in s.cases.values().chain(s.default.as_deref()) {
                 if matches!(inner, ScorerSpec::Switch(_)) {
-                    d.push(spanned_err("task::switch", span.clone(), "switch cases cannot be switches"));
+                    d.push(spanned_err(
+                        "task::switch",
+                        span.clone(),
+                        "switch cases cannot be switches",
+                    ));
                 }
                 check_scorer(inner, span.clone(), loglikelihood, d);
             }
@@ -193,4 +227,3 @@ fn unknown(template: &str, known: &[&str]) -> Vec<String> {
     }
     out
 }
-

@@ -15,12 +15,13 @@ use rsp_eval::{
     Snapshot, Task, compare, run_task, sample_seed,
 };
 use rsp_model::{
-    CallMeta, Capabilities, Choice, ContinuationScore, GenerateConfig, Generation, Message,
-    MockModel, ModelApi, ScoreRequest, Scores, StopReason, Usage,
+    CallMeta, Capabilities, Choice, GenerateConfig, Generation, Message, MockModel, ModelApi,
+    ScoreRequest, Scores, StopReason, Usage,
 };
 
 /// Answers with the letter `seed % 4`, so a transcript shows which seed the model saw.
-/// Calls past `open` (when set) never return; calls numbered in `fail_first` fail once.
+/// Calls past `open` (when set) never return; with `fail_every_first`, the first call for
+/// each seed fails.
 #[derive(Debug)]
 struct Scripted {
     open: Option<usize>,
@@ -62,7 +63,11 @@ impl ModelApi for Scripted {
         }
     }
 
-    async fn generate(&self, _m: &[Message], config: &GenerateConfig) -> Result<Generation, rsp_model::Error> {
+    async fn generate(
+        &self,
+        _m: &[Message],
+        config: &GenerateConfig,
+    ) -> Result<Generation, rsp_model::Error> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst);
         if self.open.is_some_and(|open| n >= open) {
             std::future::pending::<()>().await;
@@ -95,11 +100,6 @@ impl ModelApi for Scripted {
     }
 
     async fn score(&self, _r: &ScoreRequest) -> Result<Scores, rsp_model::Error> {
-        let _ = ContinuationScore {
-            logprob: 0.0,
-            is_greedy: true,
-            n_tokens: 1,
-        };
         Err(rsp_model::Error::Unsupported {
             model: self.name().into(),
             feature: "scoring",
@@ -184,23 +184,51 @@ async fn interrupted_run_resumes_from_jsonl_without_loss_or_duplicates() {
     }
     assert_eq!(per_key.len(), 20);
     assert!(per_key.values().all(|&n| n == 1), "{per_key:?}");
-    let ids: Vec<&str> = task.samples.iter().take(10).map(|s| s.id.as_str()).collect();
+    let ids: Vec<&str> = task
+        .samples
+        .iter()
+        .take(10)
+        .map(|s| s.id.as_str())
+        .collect();
     for id in ids {
         for e in 1..=2 {
-            assert!(per_key.contains_key(&(id.to_owned(), e)), "{id} epoch {e} missing");
+            assert!(
+                per_key.contains_key(&(id.to_owned(), e)),
+                "{id} epoch {e} missing"
+            );
         }
     }
 
     // An uninterrupted run gives the same records and the same summary numbers.
     let memory = MemorySink::new();
-    let fresh = run_task(&task, &models(Scripted::new()), &config, &memory, &NoProgress)
-        .await
-        .unwrap();
+    let fresh = run_task(
+        &task,
+        &models(Scripted::new()),
+        &config,
+        &memory,
+        &NoProgress,
+    )
+    .await
+    .unwrap();
     assert_eq!(fresh.spec.key, outcome.spec.key);
-    let a: Vec<_> = memory.samples(&fresh.run).await.unwrap().into_iter().map(|s| (s.sample_id, s.epoch, s.seed, s.output)).collect();
-    let b: Vec<_> = JsonlSink::read(&path).unwrap().samples.into_iter().map(|s| (s.sample_id, s.epoch, s.seed, s.output)).collect();
+    let a: Vec<_> = memory
+        .samples(&fresh.run)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.sample_id, s.epoch, s.seed, s.output))
+        .collect();
+    let b: Vec<_> = JsonlSink::read(&path)
+        .unwrap()
+        .samples
+        .into_iter()
+        .map(|s| (s.sample_id, s.epoch, s.seed, s.output))
+        .collect();
     assert_eq!(a, b);
-    assert_eq!(fresh.summary.metrics[0].estimate, outcome.summary.metrics[0].estimate);
+    assert_eq!(
+        fresh.summary.metrics[0].estimate,
+        outcome.summary.metrics[0].estimate
+    );
 
     // Resuming a finished run runs nothing.
     let sink = JsonlSink::open(&path).unwrap();
@@ -214,9 +242,15 @@ async fn interrupted_run_resumes_from_jsonl_without_loss_or_duplicates() {
 async fn accuracy_has_wilson_interval_and_errors_are_counted_not_scored() {
     let task = task("knowledge-proxy/mc");
     let sink = MemorySink::new();
-    let out = run_task(&task, &models(MockModel::text("B")), &RunConfig::default(), &sink, &NoProgress)
-        .await
-        .unwrap();
+    let out = run_task(
+        &task,
+        &models(MockModel::text("B")),
+        &RunConfig::default(),
+        &sink,
+        &NoProgress,
+    )
+    .await
+    .unwrap();
     let s = &out.summary;
     assert_eq!((s.planned, s.completed, s.errors), (237, 237, 0));
     let m = s.metric("accuracy").unwrap();
@@ -239,12 +273,21 @@ async fn accuracy_has_wilson_interval_and_errors_are_counted_not_scored() {
         retry_errors: 2,
         ..RunConfig::default()
     };
-    let out = run_task(&task, &models(MockModel::from_script("error").unwrap()), &config, &failing, &NoProgress)
-        .await
-        .unwrap();
+    let out = run_task(
+        &task,
+        &models(MockModel::from_script("error").unwrap()),
+        &config,
+        &failing,
+        &NoProgress,
+    )
+    .await
+    .unwrap();
     assert_eq!((out.summary.completed, out.summary.errors), (0, 5));
     assert_eq!(out.summary.retried_attempts, 10);
-    assert_eq!(out.summary.metrics[0].n, 0, "errors are never scored as wrong");
+    assert_eq!(
+        out.summary.metrics[0].n, 0,
+        "errors are never scored as wrong"
+    );
     let rec = &failing.samples(&out.run).await.unwrap()[0];
     assert_eq!(rec.error_retries.len(), 2);
     assert!(rec.error.as_deref().unwrap().contains("mock model"));
@@ -264,11 +307,24 @@ async fn retries_reuse_the_seed_and_keep_usage() {
         retry_errors: 1,
         ..RunConfig::default()
     };
-    let out = run_task(&task, &models(flaky), &config, &sink, &NoProgress).await.unwrap();
-    assert_eq!((out.summary.completed, out.summary.errors, out.summary.retried_attempts), (4, 0, 4));
+    let out = run_task(&task, &models(flaky), &config, &sink, &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            out.summary.completed,
+            out.summary.errors,
+            out.summary.retried_attempts
+        ),
+        (4, 0, 4)
+    );
     for r in sink.samples(&out.run).await.unwrap() {
         assert_eq!(r.error_retries.len(), 1);
-        assert_eq!(r.output.as_deref(), Some(letter(r.seed).as_str()), "same seed after the retry");
+        assert_eq!(
+            r.output.as_deref(),
+            Some(letter(r.seed).as_str()),
+            "same seed after the retry"
+        );
     }
 }
 
@@ -285,13 +341,22 @@ async fn time_limit_scores_no_answer_and_models_are_checked_up_front() {
         limit: Some(2),
         ..RunConfig::default()
     };
-    let out = run_task(&t, &models(slow), &config, &sink, &NoProgress).await.unwrap();
+    let out = run_task(&t, &models(slow), &config, &sink, &NoProgress)
+        .await
+        .unwrap();
     assert_eq!((out.summary.completed, out.summary.limited), (2, 2));
     assert_eq!(out.summary.metrics[0].no_answer, 2);
 
     let logprob = task("knowledge-proxy/logprob");
     assert!(matches!(
-        run_task(&logprob, &models(Scripted::new()), &config, &sink, &NoProgress).await,
+        run_task(
+            &logprob,
+            &models(Scripted::new()),
+            &config,
+            &sink,
+            &NoProgress
+        )
+        .await,
         Err(Error::Unsupported { .. })
     ));
     let mut judged = task("refusal-calibration/benign");
@@ -299,14 +364,23 @@ async fn time_limit_scores_no_answer_and_models_are_checked_up_front() {
         r.judge = true;
     }
     assert!(matches!(
-        run_task(&judged, &models(MockModel::echo()), &config, &sink, &NoProgress).await,
+        run_task(
+            &judged,
+            &models(MockModel::echo()),
+            &config,
+            &sink,
+            &NoProgress
+        )
+        .await,
         Err(Error::JudgeRequired(_))
     ));
     let with_judge = Models {
         model: Arc::new(MockModel::text("Sure! Here is how.")),
         judge: Some(Arc::new(MockModel::text("REFUSED"))),
     };
-    let out = run_task(&judged, &with_judge, &config, &sink, &NoProgress).await.unwrap();
+    let out = run_task(&judged, &with_judge, &config, &sink, &NoProgress)
+        .await
+        .unwrap();
     let m = out.summary.metric("refusal_rate").unwrap();
     assert_eq!(m.estimate, 1.0, "the judge's verdict is used");
     assert!(m.lower_is_better);
@@ -321,20 +395,48 @@ async fn logprob_task_reports_acc_and_acc_norm_and_runs_compare() {
         limit: Some(30),
         ..RunConfig::default()
     };
-    let out = run_task(&t, &models(MockModel::echo()), &config, &sink, &NoProgress).await.unwrap();
-    let names: Vec<_> = out.summary.metrics.iter().map(|m| m.name.as_str()).collect();
+    let out = run_task(&t, &models(MockModel::echo()), &config, &sink, &NoProgress)
+        .await
+        .unwrap();
+    let names: Vec<_> = out
+        .summary
+        .metrics
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
     assert_eq!(names, ["acc", "acc_norm"]);
     let samples_a = sink.samples(&out.run).await.unwrap();
-    assert!(samples_a[0].store["loglikelihood"]["context"].as_str().unwrap().ends_with("Answer:"));
+    assert!(
+        samples_a[0].store["loglikelihood"]["context"]
+            .as_str()
+            .unwrap()
+            .ends_with("Answer:")
+    );
 
     let mc = task("knowledge-proxy/mc");
     let sink_b = MemorySink::new();
-    let out_b = run_task(&mc, &models(MockModel::text("A")), &config, &sink_b, &NoProgress).await.unwrap();
+    let out_b = run_task(
+        &mc,
+        &models(MockModel::text("A")),
+        &config,
+        &sink_b,
+        &NoProgress,
+    )
+    .await
+    .unwrap();
     let samples_b = sink_b.samples(&out_b.run).await.unwrap();
     // Different metric names: nothing to pair.
     assert!(compare(&samples_a, &samples_b, &CompareOptions::default()).is_err());
     let sink_c = MemorySink::new();
-    let out_c = run_task(&mc, &models(MockModel::text("B")), &config, &sink_c, &NoProgress).await.unwrap();
+    let out_c = run_task(
+        &mc,
+        &models(MockModel::text("B")),
+        &config,
+        &sink_c,
+        &NoProgress,
+    )
+    .await
+    .unwrap();
     let samples_c = sink_c.samples(&out_c.run).await.unwrap();
     let cmp = compare(&samples_b, &samples_c, &CompareOptions::default()).unwrap();
     assert_eq!(cmp[0].n_paired, 30);
@@ -350,12 +452,23 @@ async fn cyber_and_refusal_suites_run_on_the_mock() {
         ..RunConfig::default()
     };
     let cp = task("cyber-proxy/ctf");
-    let out = run_task(&cp, &models(MockModel::echo()), &config, &sink, &NoProgress).await.unwrap();
-    assert_eq!(out.summary.completed, 8);
-    assert_eq!(out.summary.metrics[0].estimate, 0.0, "echoing the question answers nothing");
-    let rc = task("refusal-calibration/benign");
-    let out = run_task(&rc, &models(MockModel::text("I cannot help with that.")), &config, &sink, &NoProgress)
+    let out = run_task(&cp, &models(MockModel::echo()), &config, &sink, &NoProgress)
         .await
         .unwrap();
+    assert_eq!(out.summary.completed, 8);
+    assert_eq!(
+        out.summary.metrics[0].estimate, 0.0,
+        "echoing the question answers nothing"
+    );
+    let rc = task("refusal-calibration/benign");
+    let out = run_task(
+        &rc,
+        &models(MockModel::text("I cannot help with that.")),
+        &config,
+        &sink,
+        &NoProgress,
+    )
+    .await
+    .unwrap();
     assert_eq!(out.summary.metric("refusal_rate").unwrap().estimate, 1.0);
 }

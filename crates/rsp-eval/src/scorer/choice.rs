@@ -85,17 +85,30 @@ mod tests {
         s.output = Some("B) joule".into());
         let sc = ChoiceScorer::default();
         let got = sc.score(&mut s, &c).await.unwrap();
-        assert_eq!((got.value, got.answer.as_deref()), (Value::Correct, Some("B")));
+        assert_eq!(
+            (got.value, got.answer.as_deref()),
+            (Value::Correct, Some("B"))
+        );
         s.output = Some("no idea".into());
         assert_eq!(sc.score(&mut s, &c).await.unwrap().value, Value::NoAnswer);
         s.output = Some("A".into());
         assert_eq!(sc.score(&mut s, &c).await.unwrap().value, Value::Incorrect);
 
-        let ll = ChoiceScorer { name: None, source: ChoiceSource::Loglikelihood };
+        let ll = ChoiceScorer {
+            name: None,
+            source: ChoiceSource::Loglikelihood,
+        };
         assert!(ll.score(&mut s, &c).await.is_err(), "no table yet");
-        s.store.insert(STORE_KEY.into(), json!({"pick": "B", "pick_norm": "C"}));
+        s.store
+            .insert(STORE_KEY.into(), json!({"pick": "B", "pick_norm": "C"}));
         assert_eq!(ll.score(&mut s, &c).await.unwrap().value, Value::Correct);
-        let norm = ChoiceScorer { name: None, source: ChoiceSource::LoglikelihoodNorm };
-        assert_eq!(norm.score(&mut s, &c).await.unwrap().value, Value::Incorrect);
+        let norm = ChoiceScorer {
+            name: None,
+            source: ChoiceSource::LoglikelihoodNorm,
+        };
+        assert_eq!(
+            norm.score(&mut s, &c).await.unwrap().value,
+            Value::Incorrect
+        );
     }
 }

@@ -266,7 +266,9 @@ impl ScorerSpec {
                 .target
                 .iter()
                 .find(|t| t.trim().parse::<f64>().is_err())
-                .map(|t| format!("target {t:?} is not a number, but the numeric scorer compares numbers")),
+                .map(|t| {
+                    format!("target {t:?} is not a number, but the numeric scorer compares numbers")
+                }),
             ScorerSpec::Switch(s) => match s.pick(sample) {
                 Some(inner) => inner.check_sample(sample),
                 None => Some(format!(
@@ -317,8 +319,14 @@ mod tests {
                 Value::Correct
             ]
         );
-        assert_eq!(serde_json::to_string(&v[..5]).unwrap(), r#"["C","I","P","N",0.25]"#);
-        assert_eq!(v.iter().map(|x| x.as_f64()).sum::<f64>(), 1.0 + 0.5 + 0.25 + 1.0);
+        assert_eq!(
+            serde_json::to_string(&v[..5]).unwrap(),
+            r#"["C","I","P","N",0.25]"#
+        );
+        assert_eq!(
+            v.iter().map(|x| x.as_f64()).sum::<f64>(),
+            1.0 + 0.5 + 0.25 + 1.0
+        );
         assert!(serde_json::from_str::<Value>(r#""X""#).is_err());
     }
 

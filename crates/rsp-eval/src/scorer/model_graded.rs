@@ -75,7 +75,11 @@ impl Scorer for ModelGraded {
             .replace("{answer}", &answer)
             .replace("{criterion}", &criterion);
         let g = state
-            .call_judge(ctx, &[Message::user(prompt.clone())], self.max_tokens.unwrap_or(256))
+            .call_judge(
+                ctx,
+                &[Message::user(prompt.clone())],
+                self.max_tokens.unwrap_or(256),
+            )
             .await?;
         let raw = g.text().to_owned();
         let grade = GRADE
@@ -122,12 +126,23 @@ mod tests {
         let s = run(&m, "Looks right.\nGRADE: C").await.unwrap();
         assert_eq!(s.value, Value::Correct);
         let prompt = s.metadata["judge_prompt"].as_str().unwrap();
-        assert!(prompt.contains("Capital of France?") && prompt.contains("reference answer: Paris"));
+        assert!(
+            prompt.contains("Capital of France?") && prompt.contains("reference answer: Paris")
+        );
         assert_eq!(s.metadata["judge_raw"], "Looks right.\nGRADE: C");
         assert_eq!(run(&m, "GRADE: P").await.unwrap().value, Value::Incorrect);
-        let partial = ModelGraded { partial: true, ..ModelGraded::default() };
-        assert_eq!(run(&partial, "grade: p").await.unwrap().value, Value::Partial);
-        assert!(run(&m, "I think so").await.is_err(), "unreadable verdict is an error");
+        let partial = ModelGraded {
+            partial: true,
+            ..ModelGraded::default()
+        };
+        assert_eq!(
+            run(&partial, "grade: p").await.unwrap().value,
+            Value::Partial
+        );
+        assert!(
+            run(&m, "I think so").await.is_err(),
+            "unreadable verdict is an error"
+        );
     }
 
     #[tokio::test]

@@ -34,7 +34,11 @@ impl Scorer for Numeric {
     async fn score(&self, state: &mut TaskState, _ctx: &SolveContext) -> Result<Score, Error> {
         let text = state.completion();
         let read = if self.strict {
-            final_answer(text).replace(',', "").trim().parse::<f64>().ok()
+            final_answer(text)
+                .replace(',', "")
+                .trim()
+                .parse::<f64>()
+                .ok()
         } else {
             last_number(text)
         };
@@ -45,7 +49,10 @@ impl Scorer for Numeric {
         for t in &state.sample.target {
             let v = t.trim().parse::<f64>().map_err(|_| Error::Solver {
                 solver: "numeric",
-                reason: format!("target {t:?} of sample `{}` is not a number", state.sample.id),
+                reason: format!(
+                    "target {t:?} of sample `{}` is not a number",
+                    state.sample.id
+                ),
             })?;
             targets.push(v);
         }
@@ -83,16 +90,43 @@ mod tests {
         let exact = Numeric::default();
         let r = run(&exact, "42", "The total is 42.").await.unwrap();
         assert_eq!((r.value, r.answer.as_deref()), (Value::Correct, Some("42")));
-        assert_eq!(run(&exact, "42", "042").await.unwrap().value, Value::Correct);
-        assert_eq!(run(&exact, "42", "41").await.unwrap().value, Value::Incorrect);
-        assert_eq!(run(&exact, "42", "none").await.unwrap().value, Value::NoAnswer);
-        let tol = Numeric { tolerance: 0.5, ..Numeric::default() };
+        assert_eq!(
+            run(&exact, "42", "042").await.unwrap().value,
+            Value::Correct
+        );
+        assert_eq!(
+            run(&exact, "42", "41").await.unwrap().value,
+            Value::Incorrect
+        );
+        assert_eq!(
+            run(&exact, "42", "none").await.unwrap().value,
+            Value::NoAnswer
+        );
+        let tol = Numeric {
+            tolerance: 0.5,
+            ..Numeric::default()
+        };
         assert_eq!(run(&tol, "3.0", "3.4").await.unwrap().value, Value::Correct);
-        let rel = Numeric { relative: 0.01, ..Numeric::default() };
-        assert_eq!(run(&rel, "1000", "1,009").await.unwrap().value, Value::Correct);
-        assert_eq!(run(&rel, "1000", "1011").await.unwrap().value, Value::Incorrect);
-        let strict = Numeric { strict: true, ..Numeric::default() };
-        assert_eq!(run(&strict, "42", "about 42").await.unwrap().value, Value::NoAnswer);
+        let rel = Numeric {
+            relative: 0.01,
+            ..Numeric::default()
+        };
+        assert_eq!(
+            run(&rel, "1000", "1,009").await.unwrap().value,
+            Value::Correct
+        );
+        assert_eq!(
+            run(&rel, "1000", "1011").await.unwrap().value,
+            Value::Incorrect
+        );
+        let strict = Numeric {
+            strict: true,
+            ..Numeric::default()
+        };
+        assert_eq!(
+            run(&strict, "42", "about 42").await.unwrap().value,
+            Value::NoAnswer
+        );
         assert!(run(&exact, "forty", "40").await.is_err());
     }
 }

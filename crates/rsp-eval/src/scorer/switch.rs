@@ -88,7 +88,10 @@ mod tests {
         ex.metadata.insert("answer_type".into(), json!("exact"));
         let mut st = state(ex.clone());
         st.output = Some("042".into());
-        assert_eq!(s.scorer.scorer().score(&mut st, &c).await.unwrap().value, Value::Incorrect);
+        assert_eq!(
+            s.scorer.scorer().score(&mut st, &c).await.unwrap().value,
+            Value::Incorrect
+        );
         assert!(s.scorer.check_sample(&ex).is_none());
         let mut other = num;
         other.metadata.insert("answer_type".into(), json!("date"));

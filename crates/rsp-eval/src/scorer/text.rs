@@ -50,14 +50,12 @@ impl Scorer for Match {
                 && match self.location {
                     Location::Begin => answer.starts_with(&t),
                     Location::End => answer.ends_with(&t),
-                    Location::Any => answer
-                        .match_indices(&t)
-                        .any(|(at, _)| {
-                            let before = answer[..at].chars().next_back();
-                            let after = answer[at + t.len()..].chars().next();
-                            !before.is_some_and(char::is_alphanumeric)
-                                && !after.is_some_and(char::is_alphanumeric)
-                        }),
+                    Location::Any => answer.match_indices(&t).any(|(at, _)| {
+                        let before = answer[..at].chars().next_back();
+                        let after = answer[at + t.len()..].chars().next();
+                        !before.is_some_and(char::is_alphanumeric)
+                            && !after.is_some_and(char::is_alphanumeric)
+                    }),
                     Location::Exact => answer == t,
                 }
         });
@@ -191,34 +189,79 @@ mod tests {
     #[tokio::test]
     async fn match_locations() {
         let end = Match::default();
-        assert_eq!(run(&end, "Paris", "The capital is Paris.").await.value, Value::Correct);
-        assert_eq!(run(&end, "Paris", "Paris is the capital").await.value, Value::Incorrect);
+        assert_eq!(
+            run(&end, "Paris", "The capital is Paris.").await.value,
+            Value::Correct
+        );
+        assert_eq!(
+            run(&end, "Paris", "Paris is the capital").await.value,
+            Value::Incorrect
+        );
         assert_eq!(run(&end, "Paris", "  ").await.value, Value::NoAnswer);
-        let begin = Match { location: Location::Begin, ..Match::default() };
-        assert_eq!(run(&begin, "Paris", "paris, of course").await.value, Value::Correct);
-        let any = Match { location: Location::Any, ..Match::default() };
+        let begin = Match {
+            location: Location::Begin,
+            ..Match::default()
+        };
+        assert_eq!(
+            run(&begin, "Paris", "paris, of course").await.value,
+            Value::Correct
+        );
+        let any = Match {
+            location: Location::Any,
+            ..Match::default()
+        };
         assert_eq!(run(&any, "cat", "the cat sat").await.value, Value::Correct);
-        assert_eq!(run(&any, "cat", "concatenate").await.value, Value::Incorrect);
-        let exact = Match { location: Location::Exact, ..Match::default() };
+        assert_eq!(
+            run(&any, "cat", "concatenate").await.value,
+            Value::Incorrect
+        );
+        let exact = Match {
+            location: Location::Exact,
+            ..Match::default()
+        };
         assert_eq!(run(&exact, "Paris", "PARIS!").await.value, Value::Correct);
-        assert_eq!(run(&exact, "Paris", "Paris, France").await.value, Value::Incorrect);
+        assert_eq!(
+            run(&exact, "Paris", "Paris, France").await.value,
+            Value::Incorrect
+        );
     }
 
     #[tokio::test]
     async fn includes_and_case() {
-        let i = Includes { name: None, ignore_case: true };
-        assert_eq!(run(&i, "flag{x}", "it is FLAG{X} ok").await.value, Value::Correct);
-        let strict = Includes { name: None, ignore_case: false };
-        assert_eq!(run(&strict, "flag{x}", "it is FLAG{X} ok").await.value, Value::Incorrect);
+        let i = Includes {
+            name: None,
+            ignore_case: true,
+        };
+        assert_eq!(
+            run(&i, "flag{x}", "it is FLAG{X} ok").await.value,
+            Value::Correct
+        );
+        let strict = Includes {
+            name: None,
+            ignore_case: false,
+        };
+        assert_eq!(
+            run(&strict, "flag{x}", "it is FLAG{X} ok").await.value,
+            Value::Incorrect
+        );
     }
 
     #[tokio::test]
     async fn exact_is_case_sensitive_and_unquotes() {
         let e = Exact::default();
-        assert_eq!(run(&e, "hello world", " `hello world` ").await.value, Value::Correct);
-        assert_eq!(run(&e, "hello world", "Hello world").await.value, Value::Incorrect);
+        assert_eq!(
+            run(&e, "hello world", " `hello world` ").await.value,
+            Value::Correct
+        );
+        assert_eq!(
+            run(&e, "hello world", "Hello world").await.value,
+            Value::Incorrect
+        );
         assert_eq!(run(&e, "0101", "101").await.value, Value::Incorrect);
-        assert_eq!(run(&e, "42", "Work...\nANSWER: 42").await.value, Value::Correct);
+        assert_eq!(
+            run(&e, "42", "Work...\nANSWER: 42").await.value,
+            Value::Correct
+        );
         assert_eq!(run(&e, "x", "").await.value, Value::NoAnswer);
     }
 
@@ -230,7 +273,10 @@ mod tests {
             ignore_case: true,
         };
         let s = run(&p, "green", "here: FLAG{Green}").await;
-        assert_eq!((s.value, s.answer.as_deref()), (Value::Correct, Some("Green")));
+        assert_eq!(
+            (s.value, s.answer.as_deref()),
+            (Value::Correct, Some("Green"))
+        );
         assert_eq!(run(&p, "green", "no flag").await.value, Value::NoAnswer);
         assert_eq!(run(&p, "", "flag{any}").await.value, Value::Correct);
     }

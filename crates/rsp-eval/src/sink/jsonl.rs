@@ -295,12 +295,17 @@ mod tests {
         let path = dir.path().join("runs/r.jsonl");
         let sink = JsonlSink::open(&path).unwrap();
         let run = sink.create_or_resume_run(&spec("k1")).await.unwrap();
-        sink.record_sample(&run, &result("a", 1, None)).await.unwrap();
-        sink.record_sample(&run, &result("b", 1, Some("boom"))).await.unwrap();
+        sink.record_sample(&run, &result("a", 1, None))
+            .await
+            .unwrap();
+        sink.record_sample(&run, &result("b", 1, Some("boom")))
+            .await
+            .unwrap();
         drop(sink);
         // Simulate a crash in the middle of the next append.
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(br#"{"record":"sample","sample":{"sample_id":"c""#).unwrap();
+        f.write_all(br#"{"record":"sample","sample":{"sample_id":"c""#)
+            .unwrap();
         drop(f);
 
         let sink = JsonlSink::open(&path).unwrap();
@@ -308,15 +313,27 @@ mod tests {
         assert_eq!(run, run2);
         let keys = sink.completed_keys(&run).await.unwrap();
         assert_eq!(keys.len(), 1, "the errored sample is not complete");
-        sink.record_sample(&run, &result("b", 1, None)).await.unwrap();
-        sink.record_sample(&run, &result("b", 1, Some("late error"))).await.unwrap();
+        sink.record_sample(&run, &result("b", 1, None))
+            .await
+            .unwrap();
+        sink.record_sample(&run, &result("b", 1, Some("late error")))
+            .await
+            .unwrap();
         drop(sink);
 
         let log = JsonlSink::read(&path).unwrap();
         assert!(!log.truncated_tail, "the tail was cut on open");
         assert_eq!(log.sample_records, 4);
-        let ids: Vec<_> = log.samples.iter().map(|s| (s.sample_id.as_str(), s.is_ok())).collect();
-        assert_eq!(ids, [("a", true), ("b", true)], "success is never replaced by an error");
+        let ids: Vec<_> = log
+            .samples
+            .iter()
+            .map(|s| (s.sample_id.as_str(), s.is_ok()))
+            .collect();
+        assert_eq!(
+            ids,
+            [("a", true), ("b", true)],
+            "success is never replaced by an error"
+        );
         assert!(matches!(
             JsonlSink::open(&path).unwrap().create_or_resume_run(&spec("other")).await,
             Err(e) if e.to_string().contains("holds run k1")
@@ -330,6 +347,9 @@ mod tests {
         std::fs::write(&path, "{\"record\":\"nope\"}\n{}\n").unwrap();
         let err = JsonlSink::open(&path).unwrap_err();
         assert!(matches!(err, JsonlError::Corrupt { line: 1, .. }), "{err}");
-        assert!(matches!(JsonlSink::read(dir.path().join("missing")), Err(JsonlError::Io { .. })));
+        assert!(matches!(
+            JsonlSink::read(dir.path().join("missing")),
+            Err(JsonlError::Io { .. })
+        ));
     }
 }

@@ -49,7 +49,10 @@ impl MemorySink {
 impl RunSink for MemorySink {
     async fn create_or_resume_run(&self, spec: &RunSpec) -> Result<RunId, SinkError> {
         let id = RunId(spec.key.clone());
-        self.lock().specs.entry(id.clone()).or_insert_with(|| spec.clone());
+        self.lock()
+            .specs
+            .entry(id.clone())
+            .or_insert_with(|| spec.clone());
         Ok(id)
     }
 
@@ -68,7 +71,10 @@ impl RunSink for MemorySink {
             return Err(format!("unknown run {run}").into());
         }
         *inner.records.entry(run.clone()).or_default() += 1;
-        merge_latest(inner.samples.entry(run.clone()).or_default(), sample.clone());
+        merge_latest(
+            inner.samples.entry(run.clone()).or_default(),
+            sample.clone(),
+        );
         Ok(())
     }
 

@@ -128,10 +128,16 @@ impl Solver for BestOfN {
         let (chosen, judge_raw) = match self.select {
             Selection::Majority => (Self::majority(state, &candidates), None),
             Selection::Judge => {
-                let question = conversation.last().map(|m| m.content.clone()).unwrap_or_default();
+                let question = conversation
+                    .last()
+                    .map(|m| m.content.clone())
+                    .unwrap_or_default();
                 let (pick, raw) = Self::judge(state, ctx, &question, &candidates).await?;
                 // An unreadable verdict falls back to the vote; the raw verdict is kept.
-                (pick.unwrap_or_else(|| Self::majority(state, &candidates)), Some(raw))
+                (
+                    pick.unwrap_or_else(|| Self::majority(state, &candidates)),
+                    Some(raw),
+                )
             }
         };
         let text = candidates[chosen].clone();
@@ -164,18 +170,33 @@ mod tests {
 
     #[tokio::test]
     async fn majority_votes_on_letters() {
-        let c = ctx(MockModel::sequence(["B", "(C) watt", "The answer is C", "B"]), None, vec![]);
+        let c = ctx(
+            MockModel::sequence(["B", "(C) watt", "The answer is C", "B"]),
+            None,
+            vec![],
+        );
         let mut s = state(mc("x", "C"));
         MultipleChoice::default().solve(&mut s, &c).await.unwrap();
         bon(3, Selection::Majority).solve(&mut s, &c).await.unwrap();
-        assert_eq!(s.completion(), "(C) watt", "C twice beats B once; first C kept");
-        assert_eq!(s.store[STORE_KEY]["candidates"].as_array().unwrap().len(), 3);
+        assert_eq!(
+            s.completion(),
+            "(C) watt",
+            "C twice beats B once; first C kept"
+        );
+        assert_eq!(
+            s.store[STORE_KEY]["candidates"].as_array().unwrap().len(),
+            3
+        );
         assert_eq!(s.messages.last().unwrap().content, "(C) watt");
     }
 
     #[tokio::test]
     async fn majority_on_free_text_and_tie_goes_to_first() {
-        let c = ctx(MockModel::sequence(["Paris.", "paris", "Lyon"]), None, vec![]);
+        let c = ctx(
+            MockModel::sequence(["Paris.", "paris", "Lyon"]),
+            None,
+            vec![],
+        );
         let mut s = state(text("x", "Capital of France?", "Paris"));
         bon(3, Selection::Majority).solve(&mut s, &c).await.unwrap();
         assert_eq!(s.completion(), "Paris.");
@@ -197,7 +218,11 @@ mod tests {
         assert_eq!(s.completion(), "x");
         assert_eq!(s.store[STORE_KEY]["judge_raw"], "Candidate 1 is best");
         assert!(s.judge_usage.output_tokens > 0);
-        let c = ctx(MockModel::sequence(["x", "y", "y"]), Some(MockModel::text("none")), vec![]);
+        let c = ctx(
+            MockModel::sequence(["x", "y", "y"]),
+            Some(MockModel::text("none")),
+            vec![],
+        );
         let mut s = state(text("q", "?", ""));
         bon(3, Selection::Judge).solve(&mut s, &c).await.unwrap();
         assert_eq!(s.completion(), "y", "falls back to the vote");

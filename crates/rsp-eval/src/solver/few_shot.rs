@@ -26,7 +26,11 @@ impl Solver for FewShot {
         if ctx.dev.len() < self.k {
             return Err(Error::Solver {
                 solver: "few_shot",
-                reason: format!("k = {} but the dev split has {} items", self.k, ctx.dev.len()),
+                reason: format!(
+                    "k = {} but the dev split has {} items",
+                    self.k,
+                    ctx.dev.len()
+                ),
             });
         }
         state.prompt.shots = ctx
@@ -58,7 +62,16 @@ mod tests {
         FewShot { k: 2 }.solve(&mut s, &c).await.unwrap();
         let msgs = s.conversation();
         let roles: Vec<_> = msgs.iter().map(|m| m.role).collect();
-        assert_eq!(roles, [Role::User, Role::Assistant, Role::User, Role::Assistant, Role::User]);
+        assert_eq!(
+            roles,
+            [
+                Role::User,
+                Role::Assistant,
+                Role::User,
+                Role::Assistant,
+                Role::User
+            ]
+        );
         assert_eq!(msgs[1].content, "A");
         assert_eq!(msgs[3].content, "C");
         assert!(FewShot { k: 4 }.solve(&mut s, &c).await.is_err());

@@ -191,7 +191,10 @@ mod tests {
         )
         .unwrap();
         let phases: Vec<_> = c.solver.iter().map(SolverSpec::phase).collect();
-        assert_eq!(phases, [Phase::Prompt, Phase::Prompt, Phase::Answer, Phase::FollowUp]);
+        assert_eq!(
+            phases,
+            [Phase::Prompt, Phase::Prompt, Phase::Answer, Phase::FollowUp]
+        );
         assert!(c.solver[2].needs_judge());
         assert!(!c.solver[3].needs_judge());
         assert_eq!(c.solver[0].templates(), ["Be brief."]);

@@ -190,7 +190,10 @@ mod tests {
         let mut s = state(mc("x", "A"));
         MultipleChoice::default().solve(&mut s, &c).await.unwrap();
         let user = &s.conversation()[0].content;
-        assert!(user.contains("\n\nA) newton\nB) joule\nC) watt\nD) pascal\n\n"), "{user}");
+        assert!(
+            user.contains("\n\nA) newton\nB) joule\nC) watt\nD) pascal\n\n"),
+            "{user}"
+        );
         assert!(user.ends_with(DEFAULT_INSTRUCTION));
         assert!(s.output.is_none(), "generate mode does not call the model");
     }
@@ -202,7 +205,10 @@ mod tests {
         // choice that is -(len+1)/len, so the longest choice wins acc_norm.
         let c = ctx(MockModel::echo(), None, vec![mc("d1", "B")]);
         let mut s = state(mc("x", "A"));
-        super::super::FewShot { k: 1 }.solve(&mut s, &c).await.unwrap();
+        super::super::FewShot { k: 1 }
+            .solve(&mut s, &c)
+            .await
+            .unwrap();
         let m = MultipleChoice {
             mode: ChoiceMode::Loglikelihood,
             ..MultipleChoice::default()
@@ -211,7 +217,10 @@ mod tests {
         assert_eq!(s.output.as_deref(), Some("C"), "watt is the shortest");
         let table = &s.store[STORE_KEY];
         assert_eq!(table["pick"], "C");
-        assert_eq!(table["pick_norm"], "A", "newton/pascal longest; first wins ties");
+        assert_eq!(
+            table["pick_norm"], "A",
+            "newton/pascal longest; first wins ties"
+        );
         let context = table["context"].as_str().unwrap();
         assert!(context.starts_with("Question: What is the SI unit of force?\nAnswer: joule\n\n"));
         assert!(context.ends_with("Answer:"));

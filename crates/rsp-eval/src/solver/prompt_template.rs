@@ -30,7 +30,9 @@ impl PromptTemplate {
             let Some(close) = after.find('}') else { break };
             let name = &after[..close];
             if !name.is_empty()
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
                 && !PLACEHOLDERS.contains(&name)
             {
                 out.push(name.to_owned());

@@ -75,9 +75,16 @@ impl Solver for SelfCritique {
             .find(|m| m.role == rsp_model::Role::User)
             .map(|m| m.content.clone())
             .unwrap_or_else(|| state.sample.input.clone());
-        let request = [Message::user(fill(self.critique_template(), &question, &first, ""))];
+        let request = [Message::user(fill(
+            self.critique_template(),
+            &question,
+            &first,
+            "",
+        ))];
         let critique = if self.judge {
-            state.call_judge(ctx, &request, ctx.generate.max_tokens).await?
+            state
+                .call_judge(ctx, &request, ctx.generate.max_tokens)
+                .await?
         } else {
             state.call_model(ctx, &request, &ctx.generate).await?
         };
@@ -117,7 +124,10 @@ mod tests {
         SelfCritique::default().solve(&mut s, &c).await.unwrap();
         assert_eq!(s.completion(), "ANSWER: 4");
         let roles: Vec<_> = s.messages.iter().map(|m| m.role).collect();
-        assert_eq!(roles, [Role::User, Role::Assistant, Role::User, Role::Assistant]);
+        assert_eq!(
+            roles,
+            [Role::User, Role::Assistant, Role::User, Role::Assistant]
+        );
         assert!(s.messages[2].content.contains("It is 4, not 5."));
         assert_eq!(s.store[STORE_KEY]["first_answer"], "ANSWER: 5");
         assert_eq!(s.calls, 3);
@@ -125,17 +135,27 @@ mod tests {
 
     #[tokio::test]
     async fn judge_critique_and_missing_answer() {
-        let c = ctx(MockModel::sequence(["a", "b"]), Some(MockModel::text("fine")), vec![]);
+        let c = ctx(
+            MockModel::sequence(["a", "b"]),
+            Some(MockModel::text("fine")),
+            vec![],
+        );
         let mut s = state(text("x", "?", ""));
         let sc = SelfCritique {
             judge: true,
             ..SelfCritique::default()
         };
-        assert!(sc.solve(&mut s, &c).await.is_err(), "nothing to critique yet");
+        assert!(
+            sc.solve(&mut s, &c).await.is_err(),
+            "nothing to critique yet"
+        );
         Generate {}.solve(&mut s, &c).await.unwrap();
         sc.solve(&mut s, &c).await.unwrap();
         assert_eq!(s.store[STORE_KEY]["critique"], "fine");
-        assert_eq!(s.calls, 2, "critique by the judge does not count as a model call");
+        assert_eq!(
+            s.calls, 2,
+            "critique by the judge does not count as a model call"
+        );
         assert_eq!(s.completion(), "b");
     }
 }

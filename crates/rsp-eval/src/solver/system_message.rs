@@ -36,12 +36,25 @@ mod tests {
         let c = ctx(MockModel::echo(), None, vec![]);
         let mut s = state(text("x", "hi", ""));
         for t in ["one", "two"] {
-            SystemMessage { text: t.into() }.solve(&mut s, &c).await.unwrap();
+            SystemMessage { text: t.into() }
+                .solve(&mut s, &c)
+                .await
+                .unwrap();
         }
         let msgs = s.conversation();
         assert_eq!(msgs[0].role, Role::System);
-        assert_eq!((msgs[0].content.as_str(), msgs[1].content.as_str()), ("one", "two"));
+        assert_eq!(
+            (msgs[0].content.as_str(), msgs[1].content.as_str()),
+            ("one", "two")
+        );
         s.generate(&c, &c.generate.clone()).await.unwrap();
-        assert!(SystemMessage { text: "late".into() }.solve(&mut s, &c).await.is_err());
+        assert!(
+            SystemMessage {
+                text: "late".into()
+            }
+            .solve(&mut s, &c)
+            .await
+            .is_err()
+        );
     }
 }

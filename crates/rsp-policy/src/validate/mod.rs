@@ -159,12 +159,7 @@ impl Validator<'_> {
         path: &Path,
         label: &str,
     ) -> &mut Diagnostic {
-        let d = Diagnostic::error(code, msg)
-            .at(self.loc.span(path))
-            .label(label);
-        let i = self.out.len();
-        self.out.push(d);
-        &mut self.out[i]
+        self.report(Diagnostic::error(code, msg), path, label)
     }
 
     fn warn(
@@ -174,11 +169,14 @@ impl Validator<'_> {
         path: &Path,
         label: &str,
     ) -> &mut Diagnostic {
-        let d = Diagnostic::warning(code, msg)
-            .at(self.loc.span(path))
-            .label(label);
+        self.report(Diagnostic::warning(code, msg), path, label)
+    }
+
+    /// Place a diagnostic at `path` and keep it; returns it so the caller
+    /// can attach help.
+    fn report(&mut self, d: Diagnostic, path: &Path, label: &str) -> &mut Diagnostic {
         let i = self.out.len();
-        self.out.push(d);
+        self.out.push(d.at(self.loc.span(path)).label(label));
         &mut self.out[i]
     }
 

@@ -36,37 +36,28 @@ impl Validator<'_> {
             }
             for (j, g) in s.safeguards.iter().enumerate() {
                 let gp = base.key("safeguard").idx(j).key("evidence");
+                if g.evidence.valid_days() == 0 {
+                    self.err(
+                        "policy::validity",
+                        "valid_days must be at least 1".into(),
+                        &gp.key("valid_days"),
+                        "zero",
+                    );
+                }
                 match &g.evidence {
-                    SafeguardEvidence::Attestation { by, valid_days } => {
+                    SafeguardEvidence::Attestation { by, .. } => {
                         self.role_ref(&by.clone(), &gp.key("by"));
-                        if *valid_days == 0 {
-                            self.err(
-                                "policy::validity",
-                                "valid_days must be at least 1".into(),
-                                &gp.key("valid_days"),
-                                "zero",
-                            );
-                        }
                     }
                     SafeguardEvidence::Metric {
                         suite,
                         max,
                         min,
                         confidence,
-                        valid_days,
                         ..
                     } => {
                         self.suite_ref(&suite.clone(), &gp.key("suite"));
                         if let Some(c) = confidence {
                             self.confidence(*c, &gp.key("confidence"));
-                        }
-                        if *valid_days == 0 {
-                            self.err(
-                                "policy::validity",
-                                "valid_days must be at least 1".into(),
-                                &gp.key("valid_days"),
-                                "zero",
-                            );
                         }
                         match (max, min) {
                             (None, None) => {

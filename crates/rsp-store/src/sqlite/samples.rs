@@ -145,16 +145,29 @@ impl SqliteStore {
         }
     }
 
+    /// Keys of error-free samples. Computed as all keys minus errored keys: the first set
+    /// is an index-only scan of the `(run_id, sample_id, epoch)` unique index, the second
+    /// reads only the few errored rows via the partial index. Filtering `error IS NULL`
+    /// directly would read every row (4.8 s instead of well under 1 s at 1M samples).
     pub(super) async fn sample_keys(&self, run_id: &str) -> Result<HashSet<(String, u32)>, Error> {
         const OP: &str = "completed_keys";
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT sample_id, epoch FROM samples WHERE run_id = ? AND error IS NULL",
+        let all: Vec<(String, i64)> =
+            sqlx::query_as("SELECT sample_id, epoch FROM samples WHERE run_id = ?")
+                .bind(run_id)
+                .fetch_all(&self.reader)
+                .await
+                .map_err(self.query_err(OP))?;
+        let errored: HashSet<(String, i64)> = sqlx::query_as(
+            "SELECT sample_id, epoch FROM samples WHERE run_id = ? AND error IS NOT NULL",
         )
         .bind(run_id)
         .fetch_all(&self.reader)
         .await
-        .map_err(self.query_err(OP))?;
-        rows.into_iter()
+        .map_err(self.query_err(OP))?
+        .into_iter()
+        .collect();
+        all.into_iter()
+            .filter(|key| !errored.contains(key))
             .map(|(id, epoch)| {
                 crate::codec::from_i64(epoch)
                     .map(|epoch| (id, epoch))
@@ -368,6 +381,28 @@ mod tests {
         let p = plan(&store, &errors, true).await;
         assert!(p.contains("USING INDEX samples_errors"), "{p}");
         assert!(!p.contains("TEMP B-TREE"), "{p}");
+
+        // completed_keys: an index-only scan, and a partial-index scan.
+        let explain = |sql: &'static str| {
+            let store = &store;
+            async move {
+                let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(sql)
+                    .bind("r")
+                    .fetch_all(&store.reader)
+                    .await
+                    .unwrap();
+                rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n")
+            }
+        };
+        let p = explain("EXPLAIN QUERY PLAN SELECT sample_id, epoch FROM samples WHERE run_id = ?")
+            .await;
+        assert!(p.contains("USING COVERING INDEX"), "{p}");
+        let p = explain(
+            "EXPLAIN QUERY PLAN SELECT sample_id, epoch FROM samples \
+             WHERE run_id = ? AND error IS NOT NULL",
+        )
+        .await;
+        assert!(p.contains("samples_errors"), "{p}");
     }
 
     #[test]
