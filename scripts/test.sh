@@ -5,4 +5,4 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 "$here/scripts/setup.sh"
 cd "$here"
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast

@@ -9,7 +9,9 @@
 //!   limiting underneath, so the harness only has to keep enough work queued.
 //! - **Commit, then count.** A finished sample-epoch is written to the [`RunSink`] (full
 //!   transcript, scores, usage, timing, errors, retries) before it counts as done. Dropping
-//!   the run's future (Ctrl-C, a crash) loses only what was in flight.
+//!   the run's future (Ctrl-C, a crash) loses only what was in flight. Samples that finish
+//!   while a commit is running are committed together (one `fsync` for the JSONL sink),
+//!   so durable storage does not cap throughput.
 //! - **Resume.** Keys the sink reports as completed are skipped; nothing runs twice and
 //!   nothing is lost. Errored sample-epochs are not completed, so they run again.
 //! - **Errors.** A failed attempt is retried up to `retry_errors` times with the same seed
@@ -21,7 +23,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use rsp_model::{ModelApi, Usage};
 use rsp_stats::Interval;
 
@@ -197,6 +199,13 @@ pub async fn run_task(
 ) -> Result<RunOutcome, Error> {
     check_models(task, models)?;
     let spec = plan_run(task, models, config);
+    if task.reducer.min_epochs() > u64::from(spec.epochs) {
+        return Err(Error::TooFewEpochs {
+            reducer: task.reducer.to_string(),
+            needed: task.reducer.min_epochs(),
+            epochs: spec.epochs,
+        });
+    }
     let run = sink
         .create_or_resume_run(&spec)
         .await
@@ -264,20 +273,28 @@ pub async fn run_task(
     .buffer_unordered(concurrency);
     let mut finished = resumed;
     let mut ran = 0;
-    while let Some(result) = stream.next().await {
-        sink.record_sample(&run, &result)
+    while let Some(first) = stream.next().await {
+        // Group commit: everything that finished while the last commit ran goes in one
+        // write. Nothing waits for a batch to fill, so a slow model commits one by one.
+        let mut batch = vec![first];
+        while let Some(Some(more)) = stream.next().now_or_never() {
+            batch.push(more);
+        }
+        sink.record_samples(&run, &batch)
             .await
             .map_err(Error::Sink)?;
-        finished += 1;
-        ran += 1;
-        if result.is_ok() {
-            if let Some(score) = metric.as_ref().and_then(|m| result.scores.get(m)) {
-                running.push(score.value.as_f64());
+        for result in &batch {
+            finished += 1;
+            ran += 1;
+            if result.is_ok() {
+                if let Some(score) = metric.as_ref().and_then(|m| result.scores.get(m)) {
+                    running.push(score.value.as_f64());
+                }
+            } else {
+                errors += 1;
             }
-        } else {
-            errors += 1;
+            progress.update(&snapshot(finished, errors, &running));
         }
-        progress.update(&snapshot(finished, errors, &running));
     }
     drop(stream);
 

@@ -108,6 +108,16 @@ pub enum Error {
         /// The missing capability.
         feature: &'static str,
     },
+    /// The epoch count (after overrides) is below what the reducer needs.
+    #[error("reducer {reducer} needs at least {needed} epochs, the run has {epochs}")]
+    TooFewEpochs {
+        /// The reducer.
+        reducer: String,
+        /// Epochs it needs.
+        needed: u64,
+        /// Epochs the run has.
+        epochs: u32,
+    },
     /// A model call failed.
     #[error("model call failed")]
     Model(#[source] rsp_model::Error),

@@ -231,6 +231,21 @@ impl Task {
         )
     }
 
+    /// The elicitation the chain applies, in the policy's terms, so an evidence rule's
+    /// required elicitation can be checked with [`rsp_policy::Elicitation::covers`].
+    pub fn elicitation(&self) -> rsp_policy::Elicitation {
+        let mut e = rsp_policy::Elicitation::default();
+        for s in &self.solvers {
+            match s {
+                SolverSpec::ChainOfThought(_) => e.chain_of_thought = true,
+                SolverSpec::FewShot(f) => e.few_shot = u32::try_from(f.k).unwrap_or(u32::MAX),
+                SolverSpec::BestOfN(b) => e.best_of_n = b.n,
+                _ => {}
+            }
+        }
+        e
+    }
+
     /// One metric per scorer.
     pub fn metric_defs(&self) -> Vec<MetricDef> {
         self.scorers
@@ -639,6 +654,8 @@ max_tokens = 8
         assert!(t.hashes.dev.is_some());
         assert_eq!(t.metric_defs()[0].name, "accuracy");
         assert!(!t.needs_judge() && !t.needs_loglikelihood());
+        let e = t.elicitation();
+        assert_eq!((e.few_shot, e.best_of_n, e.chain_of_thought), (1, 1, false));
     }
 
     #[test]

@@ -359,6 +359,23 @@ async fn time_limit_scores_no_answer_and_models_are_checked_up_front() {
         .await,
         Err(Error::Unsupported { .. })
     ));
+    let mut pass_at = task("knowledge-proxy/mc");
+    pass_at.reducer = rsp_eval::Reducer::PassAt(3);
+    assert!(matches!(
+        run_task(
+            &pass_at,
+            &models(MockModel::echo()),
+            &config,
+            &sink,
+            &NoProgress
+        )
+        .await,
+        Err(Error::TooFewEpochs {
+            needed: 3,
+            epochs: 1,
+            ..
+        })
+    ));
     let mut judged = task("refusal-calibration/benign");
     if let rsp_eval::ScorerSpec::Refusal(r) = &mut judged.scorers[0] {
         r.judge = true;

@@ -30,6 +30,10 @@
 //!   building needs no `DATABASE_URL`; the integration tests exercise every statement.
 
 #![deny(missing_docs)]
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")
+)]
 
 mod cache;
 mod codec;
@@ -47,8 +51,8 @@ pub use cache::CacheStore;
 pub use codec::UnknownVariant;
 pub use error::{DecodeError, Error};
 pub use governance::{
-    AttestationRecord, DecisionAction, DecisionRecord, DecisionStatus, GovernanceStore,
-    KeyRecord, SignatureRecord,
+    AttestationRecord, DecisionAction, DecisionRecord, DecisionStatus, GovernanceStore, KeyRecord,
+    SignatureRecord,
 };
 pub use id::new_id;
 pub use ledger::{Artifact, CheckpointRecord, LeafRecord, LedgerStore};

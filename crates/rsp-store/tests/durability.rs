@@ -5,6 +5,8 @@
 //! SIGKILL mid-write, reopens the file and checks that it is sound and that everything the
 //! child reported as committed is there, complete.
 
+#![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -37,7 +39,7 @@ fn crash_sample(run_id: &str, position: u32) -> SampleRecord {
         input: json!({"q": position}),
         target: json!(position % 4),
         output: json!({"text": payload(position, 8 * 1024)}),
-        scores: json!({"match": position % 2 == 0}),
+        scores: json!({"match": position.is_multiple_of(2)}),
         value: Some(f64::from(position % 2)),
         error: None,
         retries: 0,
@@ -169,7 +171,10 @@ fn kill_9_mid_write_loses_nothing_committed() {
         let round = run_and_kill(&db, &run, 10, jitter);
         // Each round resumes right after what is stored, so reports keep increasing.
         assert!(round.windows(2).all(|w| w[0] < w[1]), "{round:?}");
-        assert!(round.first() > reported.last(), "{round:?} after {reported:?}");
+        assert!(
+            round.first() > reported.last(),
+            "{round:?} after {reported:?}"
+        );
         reported.extend(round);
         rt.block_on(check_store(&db, &run, &reported));
     }
@@ -188,7 +193,10 @@ async fn check_store(db: &Path, run: &str, reported: &[u64]) {
     // Batches are transactions: whole batches or nothing.
     assert_eq!(count % u64::from(BATCH), 0, "a batch was half-written");
     let batches = count / u64::from(BATCH);
-    assert!(batches > committed, "{batches} batches stored, batch {committed} reported");
+    assert!(
+        batches > committed,
+        "{batches} batches stored, batch {committed} reported"
+    );
 
     let mut positions = HashSet::new();
     let mut after = None;
@@ -216,7 +224,10 @@ async fn check_store(db: &Path, run: &str, reported: &[u64]) {
     // Leaves: contiguous, each with its artifact, at most one behind the samples (the crash
     // may fall between a batch's two transactions).
     let n = store.leaf_count().await.unwrap();
-    assert!(n > committed && n <= batches && n + 1 >= batches, "{n} leaves, {batches} batches");
+    assert!(
+        n > committed && n <= batches && n + 1 >= batches,
+        "{n} leaves, {batches} batches"
+    );
     let leaves = store.leaves(0..n).await.unwrap();
     assert_eq!(leaves.len() as u64, n);
     for (i, leaf) in leaves.iter().enumerate() {
@@ -224,8 +235,14 @@ async fn check_store(db: &Path, run: &str, reported: &[u64]) {
         assert_eq!(leaf.idx, i as u64);
         assert_eq!(leaf.leaf, bytes);
         assert_eq!(leaf.leaf_hash, hash);
-        assert_eq!(leaf.artifact_sha256.as_deref(), Some(artifact.sha256.as_str()));
-        assert_eq!(store.artifact(&artifact.sha256).await.unwrap(), Some(artifact));
+        assert_eq!(
+            leaf.artifact_sha256.as_deref(),
+            Some(artifact.sha256.as_str())
+        );
+        assert_eq!(
+            store.artifact(&artifact.sha256).await.unwrap(),
+            Some(artifact)
+        );
     }
     // Cache entries are written after the leaf; a crash in between leaves that batch's
     // entry missing for good (the child does not repair the cache), so check reported ones.
@@ -247,13 +264,15 @@ async fn concurrent_appends_get_contiguous_indices() {
     let b: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.unwrap());
     let mut tasks = Vec::new();
     for t in 0..16u64 {
-        let store = Arc::clone(if t % 2 == 0 { &a } else { &b });
+        let store = Arc::clone(if t.is_multiple_of(2) { &a } else { &b });
         tasks.push(tokio::spawn(async move {
             let mut mine = Vec::new();
             for i in 0..25u64 {
                 let leaf = format!("{{\"task\":{t},\"i\":{i}}}").into_bytes();
                 let hash: [u8; 32] = Sha256::digest(&leaf).into();
-                let artifact = (i % 5 == 0).then(|| Artifact::new(leaf.clone(), "application/json"));
+                let artifact = i
+                    .is_multiple_of(5)
+                    .then(|| Artifact::new(leaf.clone(), "application/json"));
                 let idx = store
                     .append_leaf(&leaf, &hash, "test", artifact.as_ref())
                     .await

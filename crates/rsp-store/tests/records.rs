@@ -1,13 +1,15 @@
 //! Round trips and rules for every record type, on a real SQLite file.
 
+#![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use rsp_store::prelude::*;
 use rsp_store::{
-    Artifact, AttestationRecord, DecisionAction, DecisionRecord, DecisionStatus, Error,
-    KeyRecord, ModelRecord, NewRun, RunFilter, RunKey, RunSource, RunStatus, SignatureRecord,
-    SqliteStore, TokenRecord, new_id,
+    Artifact, AttestationRecord, DecisionAction, DecisionRecord, DecisionStatus, Error, KeyRecord,
+    ModelRecord, NewRun, RunFilter, RunKey, RunSource, RunStatus, SignatureRecord, SqliteStore,
+    TokenRecord, new_id,
 };
 use serde_json::json;
 
@@ -88,10 +90,16 @@ async fn models_upsert_keeps_first_registration_time() {
 #[tokio::test]
 async fn runs_round_trip_and_track_status_summary_and_latest() {
     let (_dir, store) = store().await;
-    let created = store.create_run(&new_run("embedded/smol", "h1")).await.unwrap();
+    let created = store
+        .create_run(&new_run("embedded/smol", "h1"))
+        .await
+        .unwrap();
     assert_eq!(created.status, RunStatus::Running);
     assert_eq!(created.id.len(), 26);
-    assert_eq!(store.get_run(&created.id).await.unwrap(), Some(created.clone()));
+    assert_eq!(
+        store.get_run(&created.id).await.unwrap(),
+        Some(created.clone())
+    );
 
     let key = RunKey {
         model: "embedded/smol".into(),
@@ -117,14 +125,21 @@ async fn runs_round_trip_and_track_status_summary_and_latest() {
     assert!(done.finished_at.is_some_and(|t| t >= done.created_at));
 
     // A newer run that is still going is the latest, but not the latest completed.
-    let newer = store.create_run(&new_run("embedded/smol", "h1")).await.unwrap();
+    let newer = store
+        .create_run(&new_run("embedded/smol", "h1"))
+        .await
+        .unwrap();
     assert!(newer.id > created.id || newer.created_at > created.created_at);
     assert_eq!(
         store.latest_run(&key, None).await.unwrap().map(|r| r.id),
         Some(newer.id.clone())
     );
     assert_eq!(
-        store.latest_completed_run(&key).await.unwrap().map(|r| r.id),
+        store
+            .latest_completed_run(&key)
+            .await
+            .unwrap()
+            .map(|r| r.id),
         Some(created.id.clone())
     );
     // A different task hash is a different key.
@@ -143,7 +158,15 @@ async fn runs_round_trip_and_track_status_summary_and_latest() {
         .set_run_status(&created.id, RunStatus::Running)
         .await
         .unwrap();
-    assert_eq!(store.get_run(&created.id).await.unwrap().unwrap().finished_at, None);
+    assert_eq!(
+        store
+            .get_run(&created.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .finished_at,
+        None
+    );
 
     let mut imported = new_run("openai/gpt-x", "h9");
     imported.source = RunSource::LmEval;
@@ -177,7 +200,10 @@ async fn runs_round_trip_and_track_status_summary_and_latest() {
         store.set_run_status("nope", RunStatus::Failed).await,
         store.set_run_summary("nope", &json!({})).await,
     ] {
-        assert!(matches!(err, Err(Error::NotFound { what: "run", .. })), "{err:?}");
+        assert!(
+            matches!(err, Err(Error::NotFound { what: "run", .. })),
+            "{err:?}"
+        );
     }
 }
 
@@ -208,7 +234,10 @@ async fn ledger_leaves_artifacts_and_checkpoints() {
         .append_leaf(b"{\"a\":1}", &[1; 32], "run", Some(&report))
         .await
         .unwrap();
-    let i1 = store.append_leaf(b"{\"b\":2}", &[2; 32], "decision", None).await.unwrap();
+    let i1 = store
+        .append_leaf(b"{\"b\":2}", &[2; 32], "decision", None)
+        .await
+        .unwrap();
     // The same artifact again is deduplicated, not an error.
     let i2 = store
         .append_leaf(b"{\"c\":3}", &[3; 32], "run", Some(&report))
@@ -224,13 +253,19 @@ async fn ledger_leaves_artifacts_and_checkpoints() {
     assert_eq!(leaves[0].kind, "decision");
     assert_eq!(leaves[0].artifact_sha256, None);
     assert_eq!(leaves[1].leaf_hash, [3; 32]);
-    assert_eq!(leaves[1].artifact_sha256.as_deref(), Some(report.sha256.as_str()));
+    assert_eq!(
+        leaves[1].artifact_sha256.as_deref(),
+        Some(report.sha256.as_str())
+    );
     assert_eq!(
         store.leaf_hashes(0..3).await.unwrap(),
         vec![[1; 32], [2; 32], [3; 32]]
     );
     assert!(store.leaves(3..5).await.unwrap().is_empty());
-    assert_eq!(store.artifact(&report.sha256).await.unwrap(), Some(report.clone()));
+    assert_eq!(
+        store.artifact(&report.sha256).await.unwrap(),
+        Some(report.clone())
+    );
     assert_eq!(store.artifact(&"0".repeat(64)).await.unwrap(), None);
 
     // A lying artifact is refused and nothing is appended.
@@ -243,8 +278,14 @@ async fn ledger_leaves_artifacts_and_checkpoints() {
     assert!(matches!(err, Error::ArtifactHashMismatch { .. }), "{err:?}");
     assert_eq!(store.leaf_count().await.unwrap(), 3);
 
-    let c2 = store.put_checkpoint(2, "rsp.example/log\n2\nAAAA\n").await.unwrap();
-    let c3 = store.put_checkpoint(3, "rsp.example/log\n3\nBBBB\n").await.unwrap();
+    let c2 = store
+        .put_checkpoint(2, "rsp.example/log\n2\nAAAA\n")
+        .await
+        .unwrap();
+    let c3 = store
+        .put_checkpoint(3, "rsp.example/log\n3\nBBBB\n")
+        .await
+        .unwrap();
     let err = store.put_checkpoint(4, "too big").await.unwrap_err();
     assert!(
         matches!(err, Error::CheckpointBeyondLog { size: 4, count: 3 }),
@@ -259,7 +300,10 @@ async fn ledger_rows_cannot_be_rewritten_even_with_raw_sql() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rsp.db");
     let store = SqliteStore::open(&path).await.unwrap();
-    store.append_leaf(b"{}", &[0; 32], "run", None).await.unwrap();
+    store
+        .append_leaf(b"{}", &[0; 32], "run", None)
+        .await
+        .unwrap();
     store.close().await;
 
     // Another program writing the file directly hits the schema's triggers.
@@ -295,14 +339,32 @@ async fn attestations_decisions_signatures_keys_and_tokens() {
     other.safeguard = "red-teaming".into();
     other.created_at = at(1_700_000_001, 0);
     store.insert_attestation(&other).await.unwrap();
-    assert_eq!(store.get_attestation(&att.id).await.unwrap(), Some(att.clone()));
     assert_eq!(
-        store.list_attestations(Some("access-control")).await.unwrap(),
+        store.get_attestation(&att.id).await.unwrap(),
+        Some(att.clone())
+    );
+    assert_eq!(
+        store
+            .list_attestations(Some("access-control"))
+            .await
+            .unwrap(),
         vec![att.clone()]
     );
-    assert_eq!(store.list_attestations(None).await.unwrap(), vec![att.clone(), other]);
+    assert_eq!(
+        store.list_attestations(None).await.unwrap(),
+        vec![att.clone(), other]
+    );
     let dup = store.insert_attestation(&att).await.unwrap_err();
-    assert!(matches!(dup, Error::AlreadyExists { what: "attestation", .. }), "{dup:?}");
+    assert!(
+        matches!(
+            dup,
+            Error::AlreadyExists {
+                what: "attestation",
+                ..
+            }
+        ),
+        "{dup:?}"
+    );
 
     let decision = DecisionRecord {
         id: new_id(),
@@ -314,9 +376,18 @@ async fn attestations_decisions_signatures_keys_and_tokens() {
         created_at: at(1_700_000_100, 5),
     };
     store.insert_decision(&decision).await.unwrap();
-    assert_eq!(store.get_decision(&decision.id).await.unwrap(), Some(decision.clone()));
+    assert_eq!(
+        store.get_decision(&decision.id).await.unwrap(),
+        Some(decision.clone())
+    );
     assert_eq!(store.list_decisions(Some("smol")).await.unwrap().len(), 1);
-    assert!(store.list_decisions(Some("other")).await.unwrap().is_empty());
+    assert!(
+        store
+            .list_decisions(Some("other"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let sig = SignatureRecord {
         decision_id: decision.id.clone(),
@@ -326,22 +397,48 @@ async fn attestations_decisions_signatures_keys_and_tokens() {
         signed_at: at(1_700_000_200, 0),
     };
     store.insert_signature(&sig).await.unwrap();
-    assert_eq!(store.signatures(&decision.id).await.unwrap(), vec![sig.clone()]);
+    assert_eq!(
+        store.signatures(&decision.id).await.unwrap(),
+        vec![sig.clone()]
+    );
     let twice = store.insert_signature(&sig).await.unwrap_err();
-    assert!(matches!(twice, Error::AlreadyExists { what: "signature", .. }), "{twice:?}");
+    assert!(
+        matches!(
+            twice,
+            Error::AlreadyExists {
+                what: "signature",
+                ..
+            }
+        ),
+        "{twice:?}"
+    );
     let orphan = SignatureRecord {
         decision_id: "missing".into(),
         ..sig.clone()
     };
     let err = store.insert_signature(&orphan).await.unwrap_err();
-    assert!(matches!(err, Error::NotFound { what: "decision", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::NotFound {
+                what: "decision",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 
     store
         .set_decision_status(&decision.id, DecisionStatus::Final)
         .await
         .unwrap();
     assert_eq!(
-        store.get_decision(&decision.id).await.unwrap().unwrap().status,
+        store
+            .get_decision(&decision.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
         DecisionStatus::Final
     );
     let frozen = store
@@ -367,7 +464,10 @@ async fn attestations_decisions_signatures_keys_and_tokens() {
     };
     store.insert_key(&k1).await.unwrap();
     store.insert_key(&k2).await.unwrap();
-    assert_eq!(store.list_keys(Some("rso")).await.unwrap(), vec![k2.clone()]);
+    assert_eq!(
+        store.list_keys(Some("rso")).await.unwrap(),
+        vec![k2.clone()]
+    );
     assert_eq!(store.list_keys(None).await.unwrap(), vec![k1.clone(), k2]);
     assert!(matches!(
         store.insert_key(&k1).await,
@@ -380,7 +480,10 @@ async fn attestations_decisions_signatures_keys_and_tokens() {
         created_at: at(1_700_000_000, 0),
     };
     store.insert_token(&token).await.unwrap();
-    assert_eq!(store.token_by_hash(&token.token_hash).await.unwrap(), Some(token.clone()));
+    assert_eq!(
+        store.token_by_hash(&token.token_hash).await.unwrap(),
+        Some(token.clone())
+    );
     assert_eq!(store.token_by_hash("00").await.unwrap(), None);
     let err = store.insert_token(&token).await.unwrap_err();
     assert!(!err.to_string().contains(&token.token_hash), "{err}");
@@ -398,8 +501,20 @@ async fn in_memory_store_works_and_errors_name_the_location() {
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
         .await
         .unwrap();
-    sqlx::query("DROP TABLE response_cache").execute(&pool).await.unwrap();
+    sqlx::query("DROP TABLE response_cache")
+        .execute(&pool)
+        .await
+        .unwrap();
     let err = file.cache_len().await.unwrap_err();
-    assert!(matches!(err, Error::Query { op: "cache_len", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::Query {
+                op: "cache_len",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("x.db"), "{err}");
 }

@@ -1,13 +1,14 @@
 //! Sample recording, resumption and filtered keyset pagination.
 
+#![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::Utc;
 use rsp_store::prelude::*;
 use rsp_store::{
-    Error, NewRun, RecordOutcome, RunSource, SampleCursor, SampleFilter, SampleRecord,
-    SqliteStore,
+    Error, NewRun, RecordOutcome, RunSource, SampleCursor, SampleFilter, SampleRecord, SqliteStore,
 };
 use serde_json::{Value, json};
 
@@ -45,17 +46,19 @@ fn sample(run_id: &str, position: u32, epoch: u32) -> SampleRecord {
         input: json!([{"role": "user", "content": format!("q{position}")}]),
         target: json!("A"),
         output: json!({"completion": format!("answer {k}"), "messages": []}),
-        scores: json!({"match": {"value": k % 3 == 0}}),
-        value: (k % 11 != 0).then(|| f64::from(k % 5) / 4.0),
-        error: (k % 13 == 0).then(|| format!("timeout after {k} ms")),
+        scores: json!({"match": {"value": k.is_multiple_of(3)}}),
+        value: (!k.is_multiple_of(11)).then(|| f64::from(k % 5) / 4.0),
+        error: k
+            .is_multiple_of(13)
+            .then(|| format!("timeout after {k} ms")),
         retries: k % 2,
         usage: json!({"input_tokens": k}),
         timing_ms: f64::from(k) * 1.5,
         metadata: json!({
             "domain": domain,
             "level": k % 4,
-            "hard": k % 2 == 0,
-            "note": if k % 5 == 0 { Value::Null } else { json!("n") },
+            "hard": k.is_multiple_of(2),
+            "note": if k.is_multiple_of(5) { Value::Null } else { json!("n") },
         }),
         completed_at: Utc::now(),
     }
@@ -67,16 +70,25 @@ async fn record_sample_is_idempotent_and_replaces_only_errored_attempts() {
     let mut first = sample(&run, 0, 0);
     first.error = Some("rate limited".into());
     first.value = None;
-    assert_eq!(store.record_sample(&first).await.unwrap(), RecordOutcome::Inserted);
+    assert_eq!(
+        store.record_sample(&first).await.unwrap(),
+        RecordOutcome::Inserted
+    );
     // Same errored attempt again: replaces itself, still one row.
-    assert_eq!(store.record_sample(&first).await.unwrap(), RecordOutcome::Replaced);
+    assert_eq!(
+        store.record_sample(&first).await.unwrap(),
+        RecordOutcome::Replaced
+    );
     assert!(store.completed_keys(&run).await.unwrap().is_empty());
 
     let mut good = first.clone();
     good.error = None;
     good.value = Some(1.0);
     good.retries = 3;
-    assert_eq!(store.record_sample(&good).await.unwrap(), RecordOutcome::Replaced);
+    assert_eq!(
+        store.record_sample(&good).await.unwrap(),
+        RecordOutcome::Replaced
+    );
     assert_eq!(
         store.get_sample(&run, "s0", 0).await.unwrap(),
         Some(good.clone())
@@ -85,11 +97,20 @@ async fn record_sample_is_idempotent_and_replaces_only_errored_attempts() {
     // A good result is never overwritten, by an error or by another good result.
     let mut worse = good.clone();
     worse.value = Some(0.0);
-    assert_eq!(store.record_sample(&worse).await.unwrap(), RecordOutcome::Ignored);
-    assert_eq!(store.record_sample(&first).await.unwrap(), RecordOutcome::Ignored);
+    assert_eq!(
+        store.record_sample(&worse).await.unwrap(),
+        RecordOutcome::Ignored
+    );
+    assert_eq!(
+        store.record_sample(&first).await.unwrap(),
+        RecordOutcome::Ignored
+    );
     assert_eq!(store.get_sample(&run, "s0", 0).await.unwrap(), Some(good));
     assert_eq!(
-        store.count_samples(&run, &SampleFilter::default()).await.unwrap(),
+        store
+            .count_samples(&run, &SampleFilter::default())
+            .await
+            .unwrap(),
         1
     );
 
@@ -97,10 +118,25 @@ async fn record_sample_is_idempotent_and_replaces_only_errored_attempts() {
     let mut clash = sample(&run, 0, 0);
     clash.sample_id = "other".into();
     let err = store.record_sample(&clash).await.unwrap_err();
-    assert!(matches!(err, Error::AlreadyExists { what: "sample position", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::AlreadyExists {
+                what: "sample position",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     // Samples of unknown runs are refused.
-    let err = store.record_sample(&sample("no-such-run", 1, 0)).await.unwrap_err();
-    assert!(matches!(err, Error::NotFound { what: "run", .. }), "{err:?}");
+    let err = store
+        .record_sample(&sample("no-such-run", 1, 0))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::NotFound { what: "run", .. }),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -110,7 +146,10 @@ async fn record_samples_is_all_or_nothing() {
     batch[7].run_id = "no-such-run".into();
     assert!(store.record_samples(&batch).await.is_err());
     assert_eq!(
-        store.count_samples(&run, &SampleFilter::default()).await.unwrap(),
+        store
+            .count_samples(&run, &SampleFilter::default())
+            .await
+            .unwrap(),
         0
     );
     batch[7].run_id.clone_from(&run);
@@ -123,7 +162,10 @@ async fn record_samples_is_all_or_nothing() {
             .all(|o| matches!(o, RecordOutcome::Ignored | RecordOutcome::Replaced))
     );
     assert_eq!(
-        store.count_samples(&run, &SampleFilter::default()).await.unwrap(),
+        store
+            .count_samples(&run, &SampleFilter::default())
+            .await
+            .unwrap(),
         10
     );
 }
@@ -181,10 +223,7 @@ async fn filtered_pages_match_a_naive_filter() {
             ..SampleFilter::default()
         },
         SampleFilter {
-            metadata_eq: vec![
-                ("level".into(), json!(2)),
-                ("hard".into(), json!(true)),
-            ],
+            metadata_eq: vec![("level".into(), json!(2)), ("hard".into(), json!(true))],
             ..SampleFilter::default()
         },
         SampleFilter {
@@ -211,7 +250,10 @@ async fn filtered_pages_match_a_naive_filter() {
             let mut got = Vec::new();
             let mut after: Option<SampleCursor> = None;
             loop {
-                let page = store.list_samples(&run, filter, after, limit).await.unwrap();
+                let page = store
+                    .list_samples(&run, filter, after, limit)
+                    .await
+                    .unwrap();
                 assert!(page.samples.len() <= limit as usize);
                 got.extend(page.samples);
                 match page.next {
@@ -232,10 +274,7 @@ async fn filtered_pages_match_a_naive_filter() {
         );
     }
     // The empty filters above are not vacuous.
-    assert_eq!(
-        store.count_samples(&run, &filters[7]).await.unwrap(),
-        0
-    );
+    assert_eq!(store.count_samples(&run, &filters[7]).await.unwrap(), 0);
     assert!(store.count_samples(&run, &filters[5]).await.unwrap() > 0);
     // Other runs' samples never leak in.
     assert_eq!(
@@ -251,8 +290,7 @@ fn naive(f: &SampleFilter, s: &SampleRecord) -> bool {
     f.min_value.is_none_or(|m| s.value.is_some_and(|v| v >= m))
         && f.max_value.is_none_or(|m| s.value.is_some_and(|v| v <= m))
         && f.has_error.is_none_or(|e| s.error.is_some() == e)
-        && f
-            .metadata_eq
+        && f.metadata_eq
             .iter()
             .all(|(k, v)| s.metadata.get(k) == Some(v))
 }
@@ -291,7 +329,10 @@ async fn sixteen_concurrent_writers_store_every_sample_once() {
     assert_eq!(inserted, distinct);
     assert_eq!(ignored, 16 * 50 - distinct);
     assert_eq!(
-        store.count_samples(&run, &SampleFilter::default()).await.unwrap(),
+        store
+            .count_samples(&run, &SampleFilter::default())
+            .await
+            .unwrap(),
         distinct as u64
     );
     assert_eq!(store.completed_keys(&run).await.unwrap().len(), distinct);

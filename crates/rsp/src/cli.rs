@@ -297,6 +297,9 @@ pub struct ChatArgs {
     /// Print token counts and latency to stderr.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Do not read or write the project's response cache.
+    #[arg(long)]
+    pub no_cache: bool,
     /// The question.
     pub prompt: String,
 }

@@ -5,6 +5,7 @@ mod commands;
 mod exit;
 mod project;
 mod settings;
+mod store_cache;
 
 use std::process::ExitCode;
 

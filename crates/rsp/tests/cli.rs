@@ -240,3 +240,26 @@ fn chat_without_the_model_says_how_to_get_it() {
         stderr(&o)
     );
 }
+
+#[test]
+fn chat_answers_are_cached_in_the_project_store() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    rsp(tmp.path(), &["init"]);
+    let q = "What is the capital of France?";
+    let first = rsp(tmp.path(), &["chat", "-v", "--threads", "1", q]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert!(!stderr(&first).contains("response cache"));
+    let second = rsp(tmp.path(), &["chat", "-v", "--threads", "1", q]);
+    assert!(
+        stderr(&second).contains("answered from the project's response cache"),
+        "{}",
+        stderr(&second)
+    );
+    assert_eq!(stdout(&first), stdout(&second));
+    let bypass = rsp(
+        tmp.path(),
+        &["chat", "-v", "--no-cache", "--threads", "1", q],
+    );
+    assert!(!stderr(&bypass).contains("response cache"));
+    assert!(tmp.path().join(".rsp/rsp.db").is_file());
+}

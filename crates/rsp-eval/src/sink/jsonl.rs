@@ -221,8 +221,16 @@ impl JsonlSink {
     }
 
     async fn append(&self, line: &Line) -> Result<(), JsonlError> {
-        let mut text = serde_json::to_string(line).map_err(JsonlError::Serialise)?;
-        text.push('\n');
+        self.append_all(std::slice::from_ref(line)).await
+    }
+
+    /// Appends lines with one write and one `fsync`.
+    async fn append_all(&self, lines: &[Line]) -> Result<(), JsonlError> {
+        let mut text = String::new();
+        for line in lines {
+            text.push_str(&serde_json::to_string(line).map_err(JsonlError::Serialise)?);
+            text.push('\n');
+        }
         let file = Arc::clone(&self.file);
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || {
@@ -271,6 +279,26 @@ impl RunSink for JsonlSink {
         let mut st = self.lock();
         st.sample_records += 1;
         merge_latest(&mut st.samples, sample.clone());
+        Ok(())
+    }
+
+    async fn record_samples(
+        &self,
+        _run: &RunId,
+        samples: &[SampleResult],
+    ) -> Result<(), SinkError> {
+        let lines: Vec<Line> = samples
+            .iter()
+            .map(|s| Line::Sample {
+                sample: Box::new(s.clone()),
+            })
+            .collect();
+        self.append_all(&lines).await?;
+        let mut st = self.lock();
+        for s in samples {
+            st.sample_records += 1;
+            merge_latest(&mut st.samples, s.clone());
+        }
         Ok(())
     }
 

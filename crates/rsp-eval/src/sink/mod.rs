@@ -43,6 +43,17 @@ pub trait RunSink: Send + Sync {
     /// Stores one finished sample-epoch durably before returning.
     async fn record_sample(&self, run: &RunId, sample: &SampleResult) -> Result<(), SinkError>;
 
+    /// Stores several finished sample-epochs durably before returning (group commit: the
+    /// engine passes every sample that finished while the previous commit was running).
+    /// The default stores them one by one; file and database sinks override it with one
+    /// sync per batch.
+    async fn record_samples(&self, run: &RunId, samples: &[SampleResult]) -> Result<(), SinkError> {
+        for s in samples {
+            self.record_sample(run, s).await?;
+        }
+        Ok(())
+    }
+
     /// Stores the run's summary (called again after a resumed run finishes).
     async fn finish_run(&self, run: &RunId, summary: &RunSummary) -> Result<(), SinkError>;
 }

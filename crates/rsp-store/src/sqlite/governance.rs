@@ -56,7 +56,11 @@ impl SqliteStore {
         })
     }
 
-    fn decision_from_row(&self, row: &SqliteRow, op: &'static str) -> Result<DecisionRecord, Error> {
+    fn decision_from_row(
+        &self,
+        row: &SqliteRow,
+        op: &'static str,
+    ) -> Result<DecisionRecord, Error> {
         let r = self.row(row, op);
         Ok(DecisionRecord {
             id: r.text("id")?,
@@ -74,7 +78,9 @@ impl SqliteStore {
 impl GovernanceStore for SqliteStore {
     async fn insert_attestation(&self, a: &AttestationRecord) -> Result<(), Error> {
         const OP: &str = "insert_attestation";
-        let sql = format!("INSERT INTO attestations ({ATTESTATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)");
+        let sql = format!(
+            "INSERT INTO attestations ({ATTESTATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        );
         sqlx::query(&sql)
             .bind(&a.id)
             .bind(&a.safeguard)
@@ -123,7 +129,8 @@ impl GovernanceStore for SqliteStore {
 
     async fn insert_decision(&self, d: &DecisionRecord) -> Result<(), Error> {
         const OP: &str = "insert_decision";
-        let sql = format!("INSERT INTO decisions ({DECISION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)");
+        let sql =
+            format!("INSERT INTO decisions ({DECISION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)");
         sqlx::query(&sql)
             .bind(&d.id)
             .bind(&d.model)

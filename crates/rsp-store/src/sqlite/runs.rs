@@ -170,7 +170,8 @@ impl RunStore for SqliteStore {
         status: Option<RunStatus>,
     ) -> Result<Option<RunRecord>, Error> {
         const OP: &str = "latest_run";
-        let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM runs WHERE model = "));
+        let mut qb =
+            QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM runs WHERE model = "));
         qb.push_bind(&key.model)
             .push(" AND suite = ")
             .push_bind(&key.suite)

@@ -136,10 +136,7 @@ impl SqliteStore {
             },
             Some(Violation::Unique) => Error::AlreadyExists {
                 what: "sample position",
-                key: format!(
-                    "{} position {} epoch {}",
-                    s.run_id, s.position, s.epoch
-                ),
+                key: format!("{} position {} epoch {}", s.run_id, s.position, s.epoch),
             },
             None => self.query_err("record_sample")(err),
         }
@@ -183,8 +180,9 @@ impl SqliteStore {
         epoch: u32,
     ) -> Result<Option<SampleRecord>, Error> {
         const OP: &str = "get_sample";
-        let sql =
-            format!("SELECT {COLUMNS} FROM samples WHERE run_id = ? AND sample_id = ? AND epoch = ?");
+        let sql = format!(
+            "SELECT {COLUMNS} FROM samples WHERE run_id = ? AND sample_id = ? AND epoch = ?"
+        );
         sqlx::query(&sql)
             .bind(run_id)
             .bind(sample_id)
@@ -332,7 +330,9 @@ fn push_metadata_eq(
             }
         }
         Value::Array(_) | Value::Object(_) => {
-            return Err(invalid("only strings, numbers, booleans and null can be compared"));
+            return Err(invalid(
+                "only strings, numbers, booleans and null can be compared",
+            ));
         }
     }
     Ok(())

@@ -28,11 +28,12 @@ impl TokenStore for SqliteStore {
 
     async fn token_by_hash(&self, token_hash: &str) -> Result<Option<TokenRecord>, Error> {
         const OP: &str = "token_by_hash";
-        let row = sqlx::query("SELECT token_hash, role, created_at FROM tokens WHERE token_hash = ?")
-            .bind(token_hash)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(self.query_err(OP))?;
+        let row =
+            sqlx::query("SELECT token_hash, role, created_at FROM tokens WHERE token_hash = ?")
+                .bind(token_hash)
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(self.query_err(OP))?;
         row.map(|row| {
             let r = self.row(&row, OP);
             Ok(TokenRecord {

@@ -6,21 +6,35 @@ use std::io::Write as _;
 use anyhow::{Context as _, Result};
 use futures::StreamExt as _;
 use rsp_model::{
-    GenerateConfig, Message, ProviderEnv, ProviderFactory, ProviderOptions, StreamEvent,
+    GenerateConfig, Message, ProviderEnv, ProviderFactory, ProviderOptions, ResponseCache as _,
+    StreamEvent,
 };
 
 use crate::cli::ChatArgs;
 use crate::exit::Code;
+use crate::project::Project;
+use crate::settings::Settings;
+use crate::store_cache::StoreResponseCache;
 
-pub fn run(args: ChatArgs) -> Result<Code> {
+pub fn run(args: ChatArgs, settings: &Settings) -> Result<Code> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(chat(args))
+    runtime.block_on(chat(args, settings))
 }
 
-async fn chat(args: ChatArgs) -> Result<Code> {
+/// Inside a project, answers are cached in its store; outside one, not.
+async fn open_cache(settings: &Settings) -> Result<Option<StoreResponseCache>> {
+    let Ok(project) = Project::find(settings.project.as_deref()) else {
+        return Ok(None);
+    };
+    let store =
+        rsp_store::SqliteStore::open(rsp_store::SqliteStore::default_path(&project.root)).await?;
+    Ok(Some(StoreResponseCache(std::sync::Arc::new(store))))
+}
+
+async fn chat(args: ChatArgs, settings: &Settings) -> Result<Code> {
     let mut opts = ProviderOptions::new(ProviderEnv::from_process());
     if let Some(url) = &args.base_url {
         opts.openai_base_url = Some(url.clone());
@@ -43,8 +57,26 @@ async fn chat(args: ChatArgs) -> Result<Code> {
             ..GenerateConfig::greedy(args.max_tokens)
         },
     };
-    let mut stream = model.generate_stream(&messages, &config).await?;
+    let cache = if args.no_cache {
+        None
+    } else {
+        open_cache(settings).await?
+    };
+    let key = rsp_model::cache_key(model.name(), model.endpoint(), &messages, &config);
     let mut out = std::io::stdout().lock();
+    if let Some(cache) = &cache {
+        if let Some(hit) = cache.get(&key).await? {
+            writeln!(out, "{}", hit.text())?;
+            if args.verbose {
+                eprintln!(
+                    "[{}: answered from the project's response cache]",
+                    hit.model
+                );
+            }
+            return Ok(Code::Ok);
+        }
+    }
+    let mut stream = model.generate_stream(&messages, &config).await?;
     while let Some(event) = stream.next().await {
         match event? {
             StreamEvent::Delta { text, .. } => {
@@ -53,6 +85,9 @@ async fn chat(args: ChatArgs) -> Result<Code> {
             }
             StreamEvent::Done(g) => {
                 writeln!(out)?;
+                if let Some(cache) = &cache {
+                    cache.put(&key, &g).await?;
+                }
                 if args.verbose {
                     let stop = g
                         .choices

@@ -16,7 +16,7 @@ use crate::settings::Settings;
 pub fn run(command: Command, settings: &Settings) -> Result<Code> {
     match command {
         Command::Init(args) => init::run(&args),
-        Command::Chat(args) => chat::run(args),
+        Command::Chat(args) => chat::run(args, settings),
         Command::Policy(cmd) => policy::run(cmd, settings),
         Command::Forecast(crate::cli::ForecastCommand::Fit(cmd)) => forecast::run(cmd),
         Command::Ledger(cmd) => ledger::run(cmd),
