@@ -1,54 +1,20 @@
 //! Hosted providers against a real HTTP server on a loopback port: retries, `Retry-After`,
 //! the adaptive limit, timeouts, malformed bodies, scoring with echoed logprobs, streaming,
-//! the Anthropic format, and secrets staying secret.
+//! and the Anthropic format. Secrets staying secret: see `secrets.rs`.
 
 #![allow(clippy::unwrap_used)]
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use rsp_model::{
-    Error, GenerateConfig, Message, ModelApi, ProviderEnv, ProviderFactory, ProviderOptions,
-    RetryPolicy, ScoreRequest, SecretString, StopReason, StreamEvent,
+    Error, GenerateConfig, ModelApi, ProviderEnv, ProviderFactory, ProviderOptions, ScoreRequest,
+    StopReason, StreamEvent,
 };
-use support::{Reply, Stub, chat_ok, echo_body};
-
-const KEY: &str = "sk-test-DO-NOT-LEAK-1234";
-
-fn fast_retry(max_retries: u32) -> RetryPolicy {
-    RetryPolicy {
-        max_retries,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-        max_retry_after: Duration::from_secs(5),
-    }
-}
-
-fn factory(stub: &Stub, max_retries: u32, timeout: Duration) -> ProviderFactory {
-    let env = ProviderEnv {
-        openai_api_key: Some(SecretString::new(KEY)),
-        openai_base_url: Some(stub.base_url()),
-        anthropic_api_key: Some(SecretString::new(KEY)),
-        anthropic_base_url: Some(stub.root_url()),
-        ..ProviderEnv::default()
-    };
-    ProviderFactory::new(ProviderOptions {
-        retry: fast_retry(max_retries),
-        request_timeout: timeout,
-        initial_concurrency: 4,
-        max_concurrency: 8,
-        ..ProviderOptions::new(env)
-    })
-    .unwrap()
-}
-
-fn ask() -> Vec<Message> {
-    vec![Message::system("be brief"), Message::user("hi")]
-}
+use support::{KEY, Reply, Stub, ask, chat_ok, echo_body, factory};
 
 #[tokio::test]
 async fn chat_completion_success_is_parsed_and_authenticated() {
@@ -456,81 +422,4 @@ async fn anthropic_messages_api_format_and_retries() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
-}
-
-/// A `MakeWriter` that appends everything to a shared buffer.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn api_keys_never_appear_in_logs_errors_or_debug_output() {
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(capture.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    let echo = format!(r#"{{"error":{{"message":"Incorrect API key provided: {KEY}"}}}}"#);
-    let stub = Stub::start(vec![
-        Reply::status(500, &echo),
-        Reply::status(401, &echo),
-        Reply::raw(&format!(r#"{{"broken": "{KEY}"#)),
-    ])
-    .await;
-    let factory = factory(&stub, 1, Duration::from_secs(5));
-    let model = factory.openai("m").unwrap();
-    let first = model
-        .generate(&ask(), &GenerateConfig::default())
-        .await
-        .unwrap_err();
-    let second = model
-        .generate(&ask(), &GenerateConfig::default())
-        .await
-        .unwrap_err();
-    let anthropic = factory.anthropic("c").unwrap();
-
-    let mut texts = vec![
-        first.to_string(),
-        format!("{first:?}"),
-        format!("{first:#?}"),
-        second.to_string(),
-        format!("{second:?}"),
-        format!("{model:?}"),
-        format!("{anthropic:?}"),
-        format!("{factory:?}"),
-        format!("{:?}", factory.options()),
-    ];
-    texts.push(String::from_utf8(capture.0.lock().unwrap().clone()).unwrap());
-    let logs = texts.last().unwrap().clone();
-    assert!(
-        logs.contains("model request failed"),
-        "the retry was logged: {logs}"
-    );
-    for t in &texts {
-        assert!(!t.contains(KEY), "API key leaked into: {t}");
-    }
-    assert!(
-        first.to_string().contains("***"),
-        "the echoed key is redacted, not dropped: {first}"
-    );
-    assert!(matches!(second, Error::MalformedResponse { .. }));
 }

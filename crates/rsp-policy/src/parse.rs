@@ -301,17 +301,18 @@ fn de<T: DeserializeOwned>(
         // A wrong-typed value is replaced by a placeholder of a type that
         // deserialises, so the fields after it are still checked; an
         // unknown key (or a value no placeholder fits) is removed.
-        if code == "policy::type" {
-            if let Some(fixed) = PLACEHOLDERS.iter().find_map(|p| {
+        let placeholder_fix = (code == "policy::type").then(|| {
+            PLACEHOLDERS.iter().find_map(|p| {
                 let mut w = v.clone();
                 replace_at(&mut w, &span, p)?;
                 let next = T::deserialize(ValueDeserializer::from(w.clone()));
                 (next.as_ref().err().and_then(toml::de::Error::span) != Some(span.clone()))
                     .then_some(w)
-            }) {
-                v = fixed;
-                continue;
-            }
+            })
+        });
+        if let Some(fixed) = placeholder_fix.flatten() {
+            v = fixed;
+            continue;
         }
         match remove_at(&mut v, &span) {
             Some(key) => removed.push(key),

@@ -11,6 +11,9 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Response, StatusCode, Uri};
+use rsp_model::{
+    Message, ProviderEnv, ProviderFactory, ProviderOptions, RetryPolicy, SecretString,
+};
 
 /// One scripted answer.
 #[derive(Debug, Clone)]
@@ -219,4 +222,37 @@ pub fn echo_body(prompts: &[(&str, f64)]) -> serde_json::Value {
         })
         .collect();
     serde_json::json!({"id": "c", "object": "text_completion", "choices": choices})
+}
+
+pub const KEY: &str = "sk-test-DO-NOT-LEAK-1234";
+
+pub fn fast_retry(max_retries: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_retries,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        max_retry_after: Duration::from_secs(5),
+    }
+}
+
+pub fn factory(stub: &Stub, max_retries: u32, timeout: Duration) -> ProviderFactory {
+    let env = ProviderEnv {
+        openai_api_key: Some(SecretString::new(KEY)),
+        openai_base_url: Some(stub.base_url()),
+        anthropic_api_key: Some(SecretString::new(KEY)),
+        anthropic_base_url: Some(stub.root_url()),
+        ..ProviderEnv::default()
+    };
+    ProviderFactory::new(ProviderOptions {
+        retry: fast_retry(max_retries),
+        request_timeout: timeout,
+        initial_concurrency: 4,
+        max_concurrency: 8,
+        ..ProviderOptions::new(env)
+    })
+    .unwrap()
+}
+
+pub fn ask() -> Vec<Message> {
+    vec![Message::system("be brief"), Message::user("hi")]
 }
