@@ -15,3 +15,7 @@ cd "$demo"
 "$rsp" policy explain --format md
 "$rsp" policy explain --format html -o policy.html
 echo "wrote $demo/policy.html"
+"$rsp" chat "What is the capital of France?"
+# A real evaluation on the embedded model, with its confidence interval.
+# Re-running resumes instead of starting over.
+"$rsp" eval knowledge-proxy/logprob

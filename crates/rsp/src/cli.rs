@@ -41,6 +41,8 @@ pub enum Command {
     Init(InitArgs),
     /// Ask a model one question and stream the answer (a quick smoke test).
     Chat(ChatArgs),
+    /// Run an eval suite (or one task, SUITE/TASK) against a model; re-run to resume.
+    Eval(EvalArgs),
     /// Check, explain, diff and describe policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -302,4 +304,37 @@ pub struct ChatArgs {
     pub no_cache: bool,
     /// The question.
     pub prompt: String,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Suite, or SUITE/TASK: a built-in suite or one in the project's suites/.
+    pub suite: String,
+    /// Model spec: `embedded`, `openai/MODEL`, `anthropic/MODEL`, `mock/SCRIPT`.
+    #[arg(long, short, default_value = "embedded")]
+    pub model: String,
+    /// Judge model for model-graded scorers and best-of-n selection.
+    #[arg(long)]
+    pub judge: Option<String>,
+    /// Base URL of an OpenAI-compatible or Anthropic endpoint.
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Run only the first N samples (in the task's fixed order).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Epochs per sample (default: the task's).
+    #[arg(long)]
+    pub epochs: Option<u32>,
+    /// Run seed; per-sample seeds derive from it, the sample id and the epoch.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Samples in flight at once (default: from the provider).
+    #[arg(long)]
+    pub max_concurrency: Option<usize>,
+    /// Retry a failed sample this many times before recording the error.
+    #[arg(long, default_value_t = 1)]
+    pub retry_errors: u32,
+    /// CPU threads for the embedded engine (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }

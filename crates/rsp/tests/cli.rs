@@ -263,3 +263,40 @@ fn chat_answers_are_cached_in_the_project_store() {
     assert!(!stderr(&bypass).contains("response cache"));
     assert!(tmp.path().join(".rsp/rsp.db").is_file());
 }
+
+#[test]
+fn eval_runs_commits_and_resumes() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    rsp(tmp.path(), &["init"]);
+    let args = [
+        "eval",
+        "knowledge-proxy/mc",
+        "--model",
+        "mock/text:A",
+        "--limit",
+        "12",
+    ];
+    let first = rsp(tmp.path(), &args);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let out = stdout(&first);
+    assert!(
+        out.contains("12 samples (12 run now, 0 resumed), 0 errors"),
+        "{out}"
+    );
+    assert!(out.contains("(Wilson, 95%, n=12)"), "{out}");
+    let second = rsp(tmp.path(), &args);
+    assert!(
+        stdout(&second).contains("(0 run now, 12 resumed)"),
+        "{}",
+        stdout(&second)
+    );
+    let runs: Vec<_> = std::fs::read_dir(tmp.path().join(".rsp/runs"))
+        .expect("runs")
+        .collect();
+    assert_eq!(runs.len(), 1);
+    let o = rsp(
+        tmp.path(),
+        &["eval", "no-such-suite", "--model", "mock/echo"],
+    );
+    assert_ne!(o.status.code(), Some(0));
+}

@@ -2,6 +2,7 @@
 //! settings, and returns the exit code.
 
 mod chat;
+mod eval;
 mod forecast;
 mod init;
 mod ledger;
@@ -17,6 +18,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<Code> {
     match command {
         Command::Init(args) => init::run(&args),
         Command::Chat(args) => chat::run(args, settings),
+        Command::Eval(args) => eval::run(args, settings),
         Command::Policy(cmd) => policy::run(cmd, settings),
         Command::Forecast(crate::cli::ForecastCommand::Fit(cmd)) => forecast::run(cmd),
         Command::Ledger(cmd) => ledger::run(cmd),
