@@ -43,6 +43,19 @@ pub enum Command {
     Chat(ChatArgs),
     /// Run an eval suite (or one task, SUITE/TASK) against a model; re-run to resume.
     Eval(EvalArgs),
+    /// List and show evaluation runs.
+    #[command(subcommand)]
+    Runs(RunsCommand),
+    /// Compare two runs on the same samples (McNemar or paired bootstrap).
+    Compare {
+        /// First run (id or unique prefix).
+        a: String,
+        /// Second run (id or unique prefix).
+        b: String,
+        /// Seed of the paired bootstrap.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Check, explain, diff and describe policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -337,4 +350,22 @@ pub struct EvalArgs {
     /// CPU threads for the embedded engine (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// One line per run: id, task, model, samples, status, headline metric.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A run's metrics with their intervals, and its provenance.
+    Show {
+        /// Run id or unique prefix.
+        run: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }

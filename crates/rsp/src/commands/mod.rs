@@ -7,6 +7,7 @@ mod forecast;
 mod init;
 mod ledger;
 mod policy;
+mod runs;
 
 use anyhow::Result;
 
@@ -19,6 +20,8 @@ pub fn run(command: Command, settings: &Settings) -> Result<Code> {
         Command::Init(args) => init::run(&args),
         Command::Chat(args) => chat::run(args, settings),
         Command::Eval(args) => eval::run(args, settings),
+        Command::Runs(cmd) => runs::run(cmd, settings),
+        Command::Compare { a, b, seed } => runs::compare(&a, &b, seed, settings),
         Command::Policy(cmd) => policy::run(cmd, settings),
         Command::Forecast(crate::cli::ForecastCommand::Fit(cmd)) => forecast::run(cmd),
         Command::Ledger(cmd) => ledger::run(cmd),
