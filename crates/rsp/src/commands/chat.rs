@@ -64,17 +64,19 @@ async fn chat(args: ChatArgs, settings: &Settings) -> Result<Code> {
     };
     let key = rsp_model::cache_key(model.name(), model.endpoint(), &messages, &config);
     let mut out = std::io::stdout().lock();
-    if let Some(cache) = &cache {
-        if let Some(hit) = cache.get(&key).await? {
-            writeln!(out, "{}", hit.text())?;
-            if args.verbose {
-                eprintln!(
-                    "[{}: answered from the project's response cache]",
-                    hit.model
-                );
-            }
-            return Ok(Code::Ok);
+    let hit = match &cache {
+        Some(cache) => cache.get(&key).await?,
+        None => None,
+    };
+    if let Some(hit) = hit {
+        writeln!(out, "{}", hit.text())?;
+        if args.verbose {
+            eprintln!(
+                "[{}: answered from the project's response cache]",
+                hit.model
+            );
         }
+        return Ok(Code::Ok);
     }
     let mut stream = model.generate_stream(&messages, &config).await?;
     while let Some(event) = stream.next().await {

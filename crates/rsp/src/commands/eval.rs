@@ -124,7 +124,7 @@ fn report(bar: &ProgressBar, s: &Snapshot) {
     let msg = format!("errors {} {running}", s.errors);
     if bar.is_hidden() {
         let step = (s.total / 10).max(1);
-        if s.done % step == 0 || s.done == s.total {
+        if s.done.is_multiple_of(step) || s.done == s.total {
             eprintln!("{} {}/{} {msg}", s.task, s.done, s.total);
         }
     } else {

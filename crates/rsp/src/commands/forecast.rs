@@ -135,7 +135,7 @@ fn print_quality(out: &mut impl std::io::Write, q: &FitQuality, space: &str) -> 
 
 fn finish(
     c: &FitCommon,
-    json: serde_json::Value,
+    json: &serde_json::Value,
     text: &[u8],
     chart: Option<Chart>,
 ) -> Result<Code> {
@@ -190,9 +190,9 @@ impl Curve for OptimalLoss {
         for _ in 0..100 {
             let mid = 0.5 * (lo + hi);
             if self.value(10f64.powf(mid)) > threshold {
-                lo = mid
+                lo = mid;
             } else {
-                hi = mid
+                hi = mid;
             }
         }
         Crossing::At(10f64.powf(hi))
@@ -313,7 +313,7 @@ fn chinchilla(
         .unwrap_or_default();
     let chart = chart.with_fit(&OptimalLoss(law), &reps, (lo, hi * 10.0), 80, c.level);
     let json = json!({"model": "chinchilla", "data": path, "points": data.len(), "fit": fit, "uncertainty": unc});
-    finish(c, json, &text, Some(chart))
+    finish(c, &json, &text, Some(chart))
 }
 
 fn power(path: &Path, x_col: &str, y_col: &str, c: &FitCommon) -> Result<Code> {
@@ -381,7 +381,7 @@ fn power(path: &Path, x_col: &str, y_col: &str, c: &FitCommon) -> Result<Code> {
         .unwrap_or_default();
     let chart = chart.with_fit(&fit.law, &reps, (lo, hi * 10.0), 80, c.level);
     let json = json!({"model": "power", "data": path, "fit": fit, "uncertainty": unc});
-    finish(c, json, &text, Some(chart))
+    finish(c, &json, &text, Some(chart))
 }
 
 fn sigmoid(path: &Path, x_col: &str, y_col: &str, c: &FitCommon) -> Result<Code> {
@@ -462,7 +462,7 @@ fn sigmoid(path: &Path, x_col: &str, y_col: &str, c: &FitCommon) -> Result<Code>
     chart.points = pts;
     let chart = chart.with_fit(&s, &reps, (lo, hi + 1.0), 80, c.level);
     let json = json!({"model": "sigmoid", "data": path, "fit": fit, "uncertainty": unc});
-    finish(c, json, &text, Some(chart))
+    finish(c, &json, &text, Some(chart))
 }
 
 fn trend(
@@ -561,7 +561,7 @@ fn trend(
     chart.points = pts;
     let chart = chart.with_fit(&fit.line, &reps, (lo, hi + 365.0), 80, c.level);
     let json = json!({"model": "trend", "data": path, "fit": fit, "uncertainty": unc, "doubling_time_days": doubling});
-    finish(c, json, &text, Some(chart))
+    finish(c, &json, &text, Some(chart))
 }
 
 fn describe_crossing(f: &rsp_forecast::CrossingForecast, show: impl Fn(f64) -> String) -> String {
