@@ -180,6 +180,17 @@ impl Validator<'_> {
         &mut self.out[i]
     }
 
+    /// A count or a number of days that, when given, must be at least 1.
+    fn at_least_one(&mut self, code: &'static str, value: Option<u32>, path: &Path) {
+        if value == Some(0) {
+            let field = match path.0.last() {
+                Some(crate::parse::Seg::Key(k)) => k.clone(),
+                _ => "value".to_owned(),
+            };
+            self.err(code, format!("{field} must be at least 1"), path, "zero");
+        }
+    }
+
     fn role_known(&self, id: &str) -> bool {
         self.p.roles.iter().any(|r| r.id == id)
     }
@@ -371,20 +382,18 @@ impl Validator<'_> {
             );
         }
         if let Some(last) = m.changelog.last().filter(|l| l.version != m.version) {
-            {
-                self.warn(
-                    "policy::changelog-stale",
-                    format!(
-                        "the last changelog entry is for version {} but the policy is version {}",
-                        last.version, m.version
-                    ),
-                    &base
-                        .key("changelog")
-                        .idx(m.changelog.len() - 1)
-                        .key("version"),
-                    "stale",
-                );
-            }
+            self.warn(
+                "policy::changelog-stale",
+                format!(
+                    "the last changelog entry is for version {} but the policy is version {}",
+                    last.version, m.version
+                ),
+                &base
+                    .key("changelog")
+                    .idx(m.changelog.len() - 1)
+                    .key("version"),
+                "stale",
+            );
         }
     }
 
@@ -396,44 +405,29 @@ impl Validator<'_> {
         let t = &self.p.triggers;
         let base = root().key("triggers");
         if let Some(r) = t.compute_ratio.filter(|r| !(r.is_finite() && *r > 1.0)) {
-            {
-                self.err(
-                    "policy::trigger-range",
-                    format!("compute_ratio must be a finite number above 1, found {r}"),
-                    &base.key("compute_ratio"),
-                    "out of range",
-                );
-            }
-        }
-        if t.max_interval_days == Some(0) {
             self.err(
                 "policy::trigger-range",
-                "max_interval_days must be at least 1".into(),
-                &base.key("max_interval_days"),
-                "zero",
+                format!("compute_ratio must be a finite number above 1, found {r}"),
+                &base.key("compute_ratio"),
+                "out of range",
             );
         }
-        for (k, v) in [
-            ("max_interval_days", t.max_interval_days),
-            ("post_training_days", t.post_training_days),
-        ] {
-            if v == Some(0) && k == "post_training_days" {
-                self.err(
-                    "policy::trigger-range",
-                    format!("{k} must be at least 1"),
-                    &base.key(k),
-                    "zero",
-                );
-            }
-        }
-        if self.p.policy.review_interval_days == Some(0) {
-            self.err(
-                "policy::trigger-range",
-                "review_interval_days must be at least 1".into(),
-                &root().key("policy").key("review_interval_days"),
-                "zero",
-            );
-        }
+        self.at_least_one(
+            "policy::trigger-range",
+            t.max_interval_days,
+            &base.key("max_interval_days"),
+        );
+        self.at_least_one(
+            "policy::trigger-range",
+            t.post_training_days,
+            &base.key("post_training_days"),
+        );
+        let review = root().key("policy").key("review_interval_days");
+        self.at_least_one(
+            "policy::trigger-range",
+            self.p.policy.review_interval_days,
+            &review,
+        );
         if t.compute_ratio.is_none()
             && t.max_interval_days.is_none()
             && t.post_training_days.is_none()
@@ -588,22 +582,13 @@ impl Validator<'_> {
                         "negative",
                     );
                 }
-                if r.elicitation.best_of_n == 0 {
-                    self.err(
-                        "policy::elicitation",
-                        "best_of_n must be at least 1".into(),
-                        &rp.key("elicitation").key("best_of_n"),
-                        "zero",
-                    );
-                }
-                if r.min_samples == Some(0) {
-                    self.err(
-                        "policy::min-samples",
-                        "min_samples must be at least 1".into(),
-                        &rp.key("min_samples"),
-                        "zero",
-                    );
-                }
+                let best_of = rp.key("elicitation").key("best_of_n");
+                self.at_least_one(
+                    "policy::elicitation",
+                    Some(r.elicitation.best_of_n),
+                    &best_of,
+                );
+                self.at_least_one("policy::min-samples", r.min_samples, &rp.key("min_samples"));
             }
         }
         let used: BTreeSet<&str> = p.thresholds.iter().map(|t| t.domain.as_str()).collect();

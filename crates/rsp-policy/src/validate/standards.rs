@@ -36,14 +36,11 @@ impl Validator<'_> {
             }
             for (j, g) in s.safeguards.iter().enumerate() {
                 let gp = base.key("safeguard").idx(j).key("evidence");
-                if g.evidence.valid_days() == 0 {
-                    self.err(
-                        "policy::validity",
-                        "valid_days must be at least 1".into(),
-                        &gp.key("valid_days"),
-                        "zero",
-                    );
-                }
+                self.at_least_one(
+                    "policy::validity",
+                    Some(g.evidence.valid_days()),
+                    &gp.key("valid_days"),
+                );
                 match &g.evidence {
                     SafeguardEvidence::Attestation { by, .. } => {
                         self.role_ref(&by.clone(), &gp.key("by"));
@@ -87,14 +84,12 @@ impl Validator<'_> {
                         }
                         for (k, b) in [("max", max), ("min", min)] {
                             if b.is_some_and(|b| !b.is_finite()) {
-                                {
-                                    self.err(
-                                        "policy::not-finite",
-                                        format!("{k} must be a finite number"),
-                                        &gp.key(k),
-                                        "not finite",
-                                    );
-                                }
+                                self.err(
+                                    "policy::not-finite",
+                                    format!("{k} must be a finite number"),
+                                    &gp.key(k),
+                                    "not finite",
+                                );
                             }
                         }
                     }
