@@ -283,7 +283,7 @@ fn eval_runs_commits_and_resumes() {
         out.contains("12 samples (12 run now, 0 resumed), 0 errors"),
         "{out}"
     );
-    assert!(out.contains("(Wilson, 95%, n=12)"), "{out}");
+    assert!(out.contains(", 95%, n=12)"), "{out}");
     let second = rsp(tmp.path(), &args);
     assert!(
         stdout(&second).contains("(0 run now, 12 resumed)"),
