@@ -270,9 +270,29 @@ fn map(scale: Scale, v: f64) -> Option<f64> {
 fn label(scale: Scale, v: f64) -> String {
     match scale {
         Scale::Linear => format!("{v}"),
-        Scale::Log10 if (v - v.round()).abs() < 1e-9 => format!("1e{}", v.round()),
-        Scale::Log10 => format!("1e{v:.1}"),
+        Scale::Log10 => log_label(v),
         Scale::Date => x_to_date(v).map_or_else(String::new, |d| d.format("%Y-%m-%d").to_string()),
+    }
+}
+
+/// A log-axis tick at exponent `v`, in the data's own units: `100` or `1e21`
+/// at whole powers, three significant digits between them (`316`,
+/// `3.16e18`), so nobody has to read "1e2.5".
+fn log_label(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        let e = v.round();
+        return if (-2.0..=4.0).contains(&e) {
+            format!("{}", 10f64.powf(e))
+        } else {
+            format!("1e{e}")
+        };
+    }
+    let x = 10f64.powf(v);
+    if (1e-2..1e5).contains(&x) {
+        let decimals = (2.0 - x.log10().floor()).max(0.0) as usize;
+        format!("{x:.decimals$}")
+    } else {
+        format!("{x:.2e}")
     }
 }
 
@@ -331,6 +351,10 @@ mod tests {
     #[test]
     fn log_and_date_axes_label_in_their_units() {
         assert_eq!(label(Scale::Log10, 21.0), "1e21");
+        assert_eq!(label(Scale::Log10, 2.0), "100");
+        assert_eq!(label(Scale::Log10, 2.5), "316");
+        assert_eq!(label(Scale::Log10, 0.5), "3.16");
+        assert_eq!(label(Scale::Log10, 18.5), "3.16e18");
         assert_eq!(label(Scale::Date, 19723.0), "2024-01-01");
         assert_eq!(map(Scale::Log10, -1.0), None);
         let mut c = Chart::new("t", "x", "y", Scale::Log10, Scale::Log10);
