@@ -48,12 +48,21 @@ pub fn run(cmd: FitCommand) -> Result<Code> {
     }
 }
 
-fn boot(c: &FitCommon) -> BootstrapOptions {
-    BootstrapOptions {
+/// Run `refit` with the command's bootstrap options, or skip it when
+/// `--bootstrap 0` asks for point estimates only.
+fn bootstrapped<T>(
+    c: &FitCommon,
+    refit: impl FnOnce(&BootstrapOptions) -> rsp_forecast::Result<T>,
+) -> Result<Option<T>> {
+    if c.bootstrap == 0 {
+        return Ok(None);
+    }
+    let opts = BootstrapOptions {
         resamples: c.bootstrap,
         seed: c.seed,
         level: c.level,
-    }
+    };
+    Ok(Some(refit(&opts)?))
 }
 
 /// One row of the parameter table.
@@ -223,16 +232,9 @@ fn chinchilla(
     };
     let opts = ChinchillaOptions::default();
     let fit = rsp_forecast::fit_chinchilla(&data, &opts)?;
-    let unc = if c.bootstrap > 0 {
-        Some(rsp_forecast::bootstrap_chinchilla(
-            &data,
-            &fit,
-            &opts,
-            &boot(c),
-        )?)
-    } else {
-        None
-    };
+    let unc = bootstrapped(c, |b| {
+        rsp_forecast::bootstrap_chinchilla(&data, &fit, &opts, b)
+    })?;
     let law = fit.law;
     let mut text = Vec::new();
     writeln!(
@@ -321,16 +323,9 @@ fn power(path: &Path, x_col: &str, y_col: &str, c: &FitCommon) -> Result<Code> {
     let data = ComputeLawData::new(&table.f64_column(x_col)?, &table.f64_column(y_col)?)?;
     let opts = ComputeLawOptions::default();
     let fit = rsp_forecast::fit_compute_law(&data, &opts)?;
-    let unc = if c.bootstrap > 0 {
-        Some(rsp_forecast::bootstrap_compute_law(
-            &data,
-            &fit,
-            &opts,
-            &boot(c),
-        )?)
-    } else {
-        None
-    };
+    let unc = bootstrapped(c, |b| {
+        rsp_forecast::bootstrap_compute_law(&data, &fit, &opts, b)
+    })?;
     let mut text = Vec::new();
     writeln!(
         text,
@@ -389,16 +384,9 @@ fn sigmoid(path: &Path, x_col: &str, y_col: &str, c: &FitCommon) -> Result<Code>
     let data = SigmoidData::from_compute(&table.f64_column(x_col)?, &table.f64_column(y_col)?)?;
     let opts = SigmoidOptions::default();
     let fit = rsp_forecast::fit_sigmoid(&data, &opts)?;
-    let unc = if c.bootstrap > 0 {
-        Some(rsp_forecast::bootstrap_sigmoid(
-            &data,
-            &fit,
-            &opts,
-            &boot(c),
-        )?)
-    } else {
-        None
-    };
+    let unc = bootstrapped(c, |b| {
+        rsp_forecast::bootstrap_sigmoid(&data, &fit, &opts, b)
+    })?;
     let s = fit.curve;
     let mut text = Vec::new();
     writeln!(
@@ -442,14 +430,9 @@ fn sigmoid(path: &Path, x_col: &str, y_col: &str, c: &FitCommon) -> Result<Code>
         .as_ref()
         .map(|u| u.replicates.clone())
         .unwrap_or_default();
-    for t in c.alert.iter().chain(&c.line) {
-        let f = rsp_forecast::forecast_crossing(&s, &reps, *t, None, c.level)?;
-        writeln!(
-            text,
-            "crossing {t}: {}",
-            describe_crossing(&f, |x| format!("{:.3e} FLOP", 10f64.powf(x)))
-        )?;
-    }
+    print_crossings(&mut text, &s, &reps, c, |x| {
+        format!("{:.3e} FLOP", 10f64.powf(x))
+    })?;
     let pts = data.points();
     let (lo, hi) = bounds(pts.iter().map(|p| p.0));
     let mut chart = Chart::new(
@@ -488,11 +471,7 @@ fn trend(
         ..TrendOptions::default()
     };
     let fit = rsp_forecast::fit_trend(&dates, &values, &opts)?;
-    let unc = if c.bootstrap > 0 {
-        Some(rsp_forecast::bootstrap_trend(&fit, &boot(c))?)
-    } else {
-        None
-    };
+    let unc = bootstrapped(c, |b| rsp_forecast::bootstrap_trend(&fit, b))?;
     let mut text = Vec::new();
     writeln!(
         text,
@@ -538,13 +517,9 @@ fn trend(
         .as_ref()
         .map(|u| u.replicates.clone())
         .unwrap_or_default();
-    for t in c.alert.iter().chain(&c.line) {
-        let f = rsp_forecast::forecast_crossing(&fit.line, &reps, *t, None, c.level)?;
-        let date = |x: f64| {
-            rsp_forecast::x_to_date(x).map_or_else(|| format!("day {x:.0}"), |d| d.to_string())
-        };
-        writeln!(text, "crossing {t}: {}", describe_crossing(&f, date))?;
-    }
+    print_crossings(&mut text, &fit.line, &reps, c, |x| {
+        rsp_forecast::x_to_date(x).map_or_else(|| format!("day {x:.0}"), |d| d.to_string())
+    })?;
     let pts: Vec<(f64, f64)> = fit
         .points()
         .iter()
@@ -562,6 +537,22 @@ fn trend(
     let chart = chart.with_fit(&fit.line, &reps, (lo, hi + 365.0), 80, c.level);
     let json = json!({"model": "trend", "data": path, "fit": fit, "uncertainty": unc, "doubling_time_days": doubling});
     finish(c, &json, &text, Some(chart))
+}
+
+/// One line per `--alert`/`--line` value: where the fit crosses it, with
+/// the bootstrap interval of that crossing.
+fn print_crossings<C: Curve>(
+    text: &mut Vec<u8>,
+    curve: &C,
+    replicates: &[C],
+    c: &FitCommon,
+    show: impl Fn(f64) -> String,
+) -> Result<()> {
+    for t in c.alert.iter().chain(&c.line) {
+        let f = rsp_forecast::forecast_crossing(curve, replicates, *t, None, c.level)?;
+        writeln!(text, "crossing {t}: {}", describe_crossing(&f, &show))?;
+    }
+    Ok(())
 }
 
 fn describe_crossing(f: &rsp_forecast::CrossingForecast, show: impl Fn(f64) -> String) -> String {
