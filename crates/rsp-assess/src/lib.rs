@@ -1,0 +1,2 @@
+//! Assessments under a responsible scaling policy (work in progress).
+#![deny(missing_docs)]
