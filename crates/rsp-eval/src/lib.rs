@@ -43,6 +43,7 @@ pub mod answer;
 pub mod catalog;
 pub mod compare;
 pub mod dataset;
+pub mod elicit;
 pub mod engine;
 pub mod error;
 pub mod metrics;

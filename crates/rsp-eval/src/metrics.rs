@@ -244,6 +244,24 @@ fn mde(values: &[f64], estimate: f64, confidence: Confidence) -> Option<f64> {
     }
 }
 
+/// A symmetric clustered interval of a 0–1 metric can reach past 0 or 1 with few
+/// clusters; no value outside [0, 1] is possible, so the bounds are clipped there.
+fn clamp_to_unit(i: Interval, values: &[f64]) -> Interval {
+    if !values.iter().all(|v| (0.0..=1.0).contains(v)) {
+        return i;
+    }
+    Interval::new(
+        i.estimate(),
+        i.lower().max(0.0),
+        i.upper().min(1.0),
+        i.n(),
+        i.method(),
+        i.confidence(),
+        i.side(),
+    )
+    .unwrap_or(i)
+}
+
 /// Summarises one metric over the stored samples.
 pub fn summarise_metric(
     samples: &[SampleResult],
@@ -301,8 +319,20 @@ pub fn summarise_metric(
             .map(|(id, _, _)| meta.get(id.as_str()).map_or("", String::as_str))
             .collect();
         match rsp_stats::clustered_mean(&values, &keys, options.confidence) {
+            // Clustering only ever widens an honest interval. A clustered interval narrower
+            // than the iid one (design effect below 1 by chance with few clusters, or no
+            // variance at all, as when every item scores 0) would understate uncertainty,
+            // so the iid interval is reported then; the cluster diagnostics are kept.
             Ok(c) => {
-                summary.interval = Some(c.interval);
+                let narrower = c.interval.upper() - c.interval.lower() < iid.upper() - iid.lower();
+                if narrower {
+                    summary.note = Some(format!(
+                        "the interval clustered by `{field}` was narrower than the iid one; \
+                         the iid interval is reported"
+                    ));
+                } else {
+                    summary.interval = Some(clamp_to_unit(c.interval, &values));
+                }
                 summary.clustered = Some(ClusterInfo {
                     clusters: c.clusters,
                     design_effect: c.design_effect,

@@ -232,7 +232,8 @@ impl Task {
     }
 
     /// The elicitation the chain applies, in the policy's terms, so an evidence rule's
-    /// required elicitation can be checked with [`rsp_policy::Elicitation::covers`].
+    /// required elicitation can be checked with [`rsp_policy::Elicitation::covers`];
+    /// [`Task::elicited`] extends a chain until it covers a rule's request.
     pub fn elicitation(&self) -> rsp_policy::Elicitation {
         let mut e = rsp_policy::Elicitation::default();
         for s in &self.solvers {
@@ -461,23 +462,7 @@ pub fn load_task(
         return Err(Error::Invalid(bad_files));
     }
 
-    let mut templates = BTreeMap::new();
-    for (i, s) in solvers.iter().enumerate() {
-        for (j, t) in s.templates().into_iter().enumerate() {
-            templates.insert(
-                format!("solver[{i}].{}[{j}]", s.kind()),
-                sha256_hex(t.as_bytes()),
-            );
-        }
-    }
-    for s in &scorers {
-        for (j, t) in s.templates().into_iter().enumerate() {
-            templates.insert(
-                format!("scorer.{}[{j}]", s.name()),
-                sha256_hex(t.as_bytes()),
-            );
-        }
-    }
+    let templates = template_hashes(&solvers, &scorers);
     let g = file.generate.clone().unwrap_or_default();
     let defaults = GenerateConfig::default();
     let generate = GenerateConfig {
@@ -512,6 +497,32 @@ pub fn load_task(
             templates,
         },
     })
+}
+
+/// sha256 of every prompt text of the chain and scorers, keyed by where it is used
+/// (`solver[0].system_message[0]`, `scorer.accuracy[0]`).
+pub(crate) fn template_hashes(
+    solvers: &[SolverSpec],
+    scorers: &[ScorerSpec],
+) -> BTreeMap<String, String> {
+    let mut templates = BTreeMap::new();
+    for (i, s) in solvers.iter().enumerate() {
+        for (j, t) in s.templates().into_iter().enumerate() {
+            templates.insert(
+                format!("solver[{i}].{}[{j}]", s.kind()),
+                sha256_hex(t.as_bytes()),
+            );
+        }
+    }
+    for s in scorers {
+        for (j, t) in s.templates().into_iter().enumerate() {
+            templates.insert(
+                format!("scorer.{}[{j}]", s.name()),
+                sha256_hex(t.as_bytes()),
+            );
+        }
+    }
+    templates
 }
 
 fn infer_format(path: &str) -> Option<DatasetFormat> {

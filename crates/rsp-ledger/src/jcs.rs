@@ -18,6 +18,15 @@ use std::cmp::Ordering;
 use serde_json::Value;
 
 /// Appends the canonical form of `value` to `out`. Fails only on non-finite floats.
+/// The RFC 8785 canonical form of `value`: the exact bytes rsp hashes and signs
+/// for JSON artifacts (decisions, determinations, run summaries), so anyone can
+/// recompute them from the JSON with any JCS implementation.
+pub fn canonical_json(value: &Value) -> Result<Vec<u8>, serde_json::Error> {
+    let mut out = Vec::new();
+    write_value(value, &mut out)?;
+    Ok(out)
+}
+
 pub(crate) fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
     match value {
         Value::Null => out.extend_from_slice(b"null"),

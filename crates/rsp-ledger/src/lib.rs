@@ -53,6 +53,7 @@ pub use bundle::{
 };
 pub use checkpoint::{Checkpoint, CheckpointError, cosign, verify_cosignature};
 pub use hash::{HASH_LEN, Hash, empty_root, leaf_hash, node_hash, sha256};
+pub use jcs::canonical_json;
 pub use keys::{KeyAlg, KeyError, SignerKey, VerifierKey, key_id};
 pub use leaf::{KindCounts, LeafDocument, LeafError, LeafKind, MAX_SAFE_INTEGER, format_time};
 pub use note::{MAX_SIGNATURES, NoteError, NoteSignature, SignedNote};

@@ -91,9 +91,16 @@ pub fn clustered_mean<K: Eq + Hash>(
     let n = values.len() as f64;
 
     // Sum of residuals per cluster.
-    let mut residual_sums: HashMap<&K, f64> = HashMap::new();
+    // Clusters are summed in first-seen order (not hash order), so the same data
+    // always gives bit-identical bounds.
+    let mut slot: HashMap<&K, usize> = HashMap::new();
+    let mut residual_sums: Vec<f64> = Vec::new();
     for (x, k) in values.iter().zip(keys) {
-        *residual_sums.entry(k).or_insert(0.0) += x - summary.mean;
+        let i = *slot.entry(k).or_insert_with(|| {
+            residual_sums.push(0.0);
+            residual_sums.len() - 1
+        });
+        residual_sums[i] += x - summary.mean;
     }
     let g = residual_sums.len();
     if g < 2 {
@@ -104,7 +111,7 @@ pub fn clustered_mean<K: Eq + Hash>(
         });
     }
     let gf = g as f64;
-    let meat: f64 = residual_sums.values().map(|e| e * e).sum();
+    let meat: f64 = residual_sums.iter().map(|e| e * e).sum();
     let variance = gf / (gf - 1.0) * meat / (n * n);
     let standard_error = variance.sqrt();
     let iid_variance = summary.variance / n;

@@ -35,6 +35,7 @@
     allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")
 )]
 
+mod assessments;
 mod cache;
 mod codec;
 mod error;
@@ -47,6 +48,7 @@ mod samples;
 mod sqlite;
 mod tokens;
 
+pub use assessments::{AssessmentRecord, AssessmentStore};
 pub use cache::CacheStore;
 pub use codec::UnknownVariant;
 pub use error::{DecodeError, Error};
@@ -65,12 +67,20 @@ pub use tokens::{TokenRecord, TokenStore};
 /// The whole store: every storage concern rsp has. Implemented automatically for any type
 /// that implements all the parts; use it as `Arc<dyn Store>`.
 pub trait Store:
-    ModelStore + RunStore + CacheStore + LedgerStore + GovernanceStore + TokenStore + std::fmt::Debug
+    AssessmentStore
+    + ModelStore
+    + RunStore
+    + CacheStore
+    + LedgerStore
+    + GovernanceStore
+    + TokenStore
+    + std::fmt::Debug
 {
 }
 
 impl<T> Store for T where
-    T: ModelStore
+    T: AssessmentStore
+        + ModelStore
         + RunStore
         + CacheStore
         + LedgerStore

@@ -65,6 +65,33 @@ pub enum Command {
     /// Verify audit-ledger proofs and auditor bundles.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Register models (compute, parameters, tokens, date, lineage) and show them.
+    #[command(subcommand)]
+    Model(ModelCommand),
+    /// Create role signing keys (Ed25519) and list the registered ones.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Attest safeguards with evidence files, and show every safeguard's status.
+    #[command(subcommand)]
+    Safeguard(SafeguardCommand),
+    /// Sign a decision with a role's key; it is final once every required role has signed.
+    Sign(SignArgs),
+    /// List and show decisions, re-verifying every signature.
+    #[command(subcommand)]
+    Decisions(DecisionsCommand),
+    /// Assess a model under the policy: triggers, evidence plan, evals, determinations,
+    /// safeguards, a decision to sign, and the Capability and Safeguards reports.
+    ///
+    /// Exits 0 when the action is allowed and signed, 3 when it is blocked, 4 when the
+    /// decision awaits signatures, 1 or 2 on errors.
+    Assess(AssessArgs),
+    /// One line per registered model: required standard, safeguards, decision, nearest
+    /// line and when the next assessment is due.
+    Status {
+        /// Print JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print shell completions to stdout.
     Completions {
         /// The shell.
@@ -273,17 +300,65 @@ pub enum LedgerCommand {
         /// The proof: {leafIdx, treeSize, root, leafHash, proof} or {size1, size2, root1, root2, proof}.
         file: PathBuf,
     },
-    /// Verify an auditor bundle on its own: every leaf, artifact and checkpoint.
+    /// Verify the project's log (or, with --bundle, an auditor bundle on its own):
+    /// every leaf, artifact and checkpoint.
     ///
     /// Exits 0 when it verifies, 1 when it does not, 2 when it cannot be read.
     Verify {
-        /// The bundle written by `rsp ledger export`.
+        /// The bundle written by `rsp ledger export`; without it, the project's log is verified.
         #[arg(long)]
-        bundle: PathBuf,
-        /// The log's published verifier key (vkey file), pinned instead of trusting the bundle's.
+        bundle: Option<PathBuf>,
+        /// The log's published verifier key (vkey file), pinned instead of trusting the bundle's
+        /// (or the project's `.rsp/ledger/log.vkey`).
         #[arg(long, value_name = "VKEY")]
         log_key: Option<PathBuf>,
     },
+    /// Print the latest signed checkpoint (tree head).
+    Checkpoint {
+        /// Sign a new checkpoint first if leaves were added since the last one.
+        #[arg(long)]
+        sign: bool,
+    },
+    /// Print an inclusion proof for an artifact, or a consistency proof, against the latest checkpoint.
+    Prove {
+        /// The artifact: a sha256 prefix (8+ hex digits) or an id (run, decision, ...).
+        #[arg(required_unless_present = "consistency")]
+        artifact: Option<String>,
+        /// Prove that the tree of this older size is a prefix of the latest checkpoint's tree.
+        #[arg(long, value_name = "OLD_SIZE", conflicts_with = "artifact")]
+        consistency: Option<u64>,
+    },
+    /// List the log's entries (index, time, kind, artifact digest, id).
+    Log {
+        /// Print each leaf as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Only the last N entries.
+        #[arg(long, value_name = "N")]
+        last: Option<u64>,
+    },
+    /// Write a self-contained auditor bundle (leaves, artifacts, checkpoints, public keys).
+    Export {
+        /// Output file (a tar archive).
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+    /// Countersign the latest checkpoint with a witness key, after verifying the whole log.
+    Cosign {
+        /// The witness's private key (from `rsp ledger witness-key`).
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Create a witness (auditor) cosignature key pair: PREFIX.skey (0600) and PREFIX.vkey.
+    WitnessKey {
+        /// Key name, e.g. `auditor.example.org`.
+        name: String,
+        /// Output path prefix.
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+    /// Create the log key of a project that was initialised without one.
+    InitKey,
 }
 
 #[derive(Debug, Args)]
@@ -322,7 +397,16 @@ pub struct ChatArgs {
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     /// Suite, or SUITE/TASK: a built-in suite or one in the project's suites/.
-    pub suite: String,
+    #[arg(required_unless_present = "resume")]
+    pub suite: Option<String>,
+    /// Resume a stored run (id or unique prefix, see `rsp runs list`) with its exact task,
+    /// model, judge, seed, limit and epochs; the same as re-running its command.
+    #[arg(
+        long,
+        value_name = "RUN",
+        conflicts_with_all = ["suite", "model", "judge", "limit", "epochs", "seed"]
+    )]
+    pub resume: Option<String>,
     /// Model spec: `embedded`, `openai/MODEL`, `anthropic/MODEL`, `mock/SCRIPT`.
     #[arg(long, short, default_value = "embedded")]
     pub model: String,
@@ -341,7 +425,8 @@ pub struct EvalArgs {
     /// Run seed; per-sample seeds derive from it, the sample id and the epoch.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Samples in flight at once (default: from the provider).
+    /// Samples in flight at once (default: from the provider). For hosted providers it is
+    /// also the connection limit, used from the start instead of grown to adaptively.
     #[arg(long)]
     pub max_concurrency: Option<usize>,
     /// Retry a failed sample this many times before recording the error.
@@ -368,4 +453,194 @@ pub enum RunsCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Register a model, or update the one with this name.
+    ///
+    /// With --params and --tokens but no --compute, compute is taken as 6·N·D.
+    Add(ModelAddArgs),
+    /// One line per registered model.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Everything recorded about one model.
+    Show {
+        /// The model's registry name.
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ModelAddArgs {
+    /// Registry name: lowercase letters, digits, `-`, `_` and `.`.
+    pub name: String,
+    /// Model spec: `embedded`, `openai/MODEL`, `anthropic/MODEL`, ...
+    #[arg(long)]
+    pub spec: String,
+    /// Effective training compute in FLOP (e.g. 1.6e21).
+    #[arg(long, value_name = "FLOP")]
+    pub compute: Option<String>,
+    /// Parameter count N (e.g. 135e6 or 135M).
+    #[arg(long, value_name = "N")]
+    pub params: Option<String>,
+    /// Training tokens D (e.g. 2e12 or 2T).
+    #[arg(long, value_name = "D")]
+    pub tokens: Option<String>,
+    /// Release or checkpoint date, YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
+    /// Registry name of the checkpoint this one continues from.
+    #[arg(long, value_name = "NAME")]
+    pub parent: Option<String>,
+    /// Free-form notes (sources of the facts above, for example).
+    #[arg(long, value_name = "TEXT")]
+    pub notes: Option<String>,
+    /// Endpoint of a hosted or self-served model.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create an Ed25519 key for a policy role in .rsp/keys/ROLE.key (mode 0600) and
+    /// register its public half.
+    New {
+        /// The role, as named in rsp.toml.
+        #[arg(long)]
+        role: String,
+        /// Replace an existing key file (the old public key stays registered).
+        #[arg(long)]
+        force: bool,
+    },
+    /// The registered role keys, and whether this machine holds each private half.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SafeguardCommand {
+    /// Record that a safeguard is in place, with a document as evidence.
+    ///
+    /// The file is hashed (SHA-256) and copied to .rsp/evidence/<sha256>.
+    Attest {
+        /// The safeguard id, as named in rsp.toml.
+        id: String,
+        /// The evidence document.
+        #[arg(long, value_name = "FILE")]
+        evidence: PathBuf,
+        /// The attesting role: the one the policy names for this safeguard.
+        #[arg(long, value_name = "ROLE")]
+        by: String,
+        /// Last day the evidence is valid (default and maximum: today + the policy's valid_days).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        expires: Option<String>,
+    },
+    /// Every safeguard of the policy with its latest attestation, checking evidence hashes.
+    ///
+    /// Exits 1 when a stored evidence file is missing or does not match its hash.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The decision (id or unique prefix).
+    pub decision: String,
+    /// The signing role; its key is read from .rsp/keys/ROLE.key.
+    #[arg(long)]
+    pub role: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DecisionsCommand {
+    /// One line per decision: id, model, action, outcome, status, signatures.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A decision with every signature re-verified.
+    ///
+    /// Exits 1 when a signature does not verify.
+    Show {
+        /// Decision id or unique prefix.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The action an assessment decides on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AssessAction {
+    /// Deploying the model.
+    Deploy,
+    /// Continuing training to `--to FLOP`.
+    Train,
+}
+
+#[derive(Debug, Args)]
+pub struct AssessArgs {
+    /// The model: a registered name (`rsp model list`), or the spec of exactly one
+    /// registered model (`embedded`).
+    #[arg(long, short, default_value = "embedded")]
+    pub model: String,
+    /// What to decide.
+    #[arg(long, value_enum, default_value_t = AssessAction::Deploy)]
+    pub action: AssessAction,
+    /// Target effective training compute for `--action train` (e.g. 6.4e21).
+    #[arg(long, value_name = "FLOP", required_if_eq("action", "train"))]
+    pub to: Option<f64>,
+    /// Print the evidence plan (what is reused, what would run) and stop.
+    #[arg(long)]
+    pub plan: bool,
+    /// Also estimate false-alarm and miss rates by Monte Carlo (this many runs per rule)
+    /// besides the exact figures.
+    #[arg(long, value_name = "RUNS", num_args = 0..=1, default_missing_value = "10000")]
+    pub simulate: Option<u64>,
+    /// Distance below the line of the false-alarm scenario (default: line − alert per rule).
+    #[arg(long, value_name = "D")]
+    pub distance: Option<f64>,
+    /// Skip the plain (unelicited) baseline runs that measure the elicitation gap.
+    #[arg(long)]
+    pub skip_baselines: bool,
+    /// Run only the first N items of each task (smoke tests; fewer than a rule's
+    /// `min_samples` counts as no evidence).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Judge model for model-graded scorers.
+    #[arg(long)]
+    pub judge: Option<String>,
+    /// Run seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Most samples in flight.
+    #[arg(long)]
+    pub max_concurrency: Option<usize>,
+    /// Extra attempts for a sample that fails with an error.
+    #[arg(long, default_value_t = 1)]
+    pub retry_errors: u32,
+    /// Threads for the embedded model (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Base URL for openai/ and anthropic/ models.
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Where to write the reports (default: reports/<model>/<assessment id>/).
+    #[arg(long, short, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }

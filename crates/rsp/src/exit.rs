@@ -11,6 +11,10 @@ pub enum Code {
     Fail = 1,
     /// A usage or I/O error.
     Usage = 2,
+    /// `rsp assess`: the requested action is blocked by the policy.
+    Blocked = 3,
+    /// `rsp assess`: the action would be allowed but the decision awaits signatures.
+    Awaiting = 4,
 }
 
 impl From<Code> for ExitCode {

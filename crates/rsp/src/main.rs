@@ -1,11 +1,13 @@
 //! The `rsp` command-line tool. Kept thin: parse, resolve settings, run.
 
+mod audit;
 mod cli;
 mod commands;
 mod exit;
 mod project;
 mod settings;
 mod store_cache;
+mod store_sink;
 
 use std::process::ExitCode;
 

@@ -24,6 +24,13 @@ fn stderr(o: &Output) -> String {
 /// Replace the temporary directory in output so snapshots are stable.
 fn redact(s: &str, dir: &Path) -> String {
     s.replace(&dir.display().to_string(), "[TMP]")
+        .lines()
+        .map(|l| match l.split_once("audit log key: ") {
+            // The log key is random per project.
+            Some((head, _)) => format!("{head}audit log key: [VKEY]\n"),
+            None => format!("{l}\n"),
+        })
+        .collect()
 }
 
 #[test]
@@ -290,13 +297,81 @@ fn eval_runs_commits_and_resumes() {
         "{}",
         stdout(&second)
     );
-    let runs: Vec<_> = std::fs::read_dir(tmp.path().join(".rsp/runs"))
-        .expect("runs")
-        .collect();
-    assert_eq!(runs.len(), 1);
+    // One run in the project store, completed, found again by an id prefix.
+    assert!(tmp.path().join(".rsp/rsp.db").is_file());
+    let o = rsp(tmp.path(), &["runs", "list", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let runs: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(runs.as_array().map(Vec::len), Some(1), "{runs}");
+    assert_eq!(runs[0]["status"], "completed");
+    assert_eq!(runs[0]["samples"], 12);
+    assert_eq!(runs[0]["spec"]["limit"], 12);
+    let id = runs[0]["run"].as_str().expect("id").to_owned();
+    let show = rsp(tmp.path(), &["runs", "show", &id[..12]]);
+    assert_eq!(show.status.code(), Some(0), "{}", stderr(&show));
+    assert!(
+        stdout(&show).starts_with(&format!("run {id} (completed)")),
+        "{}",
+        stdout(&show)
+    );
+    let resumed = rsp(tmp.path(), &["eval", "--resume", &id[..12]]);
+    assert!(
+        stdout(&resumed).contains("(0 run now, 12 resumed)"),
+        "{}",
+        stderr(&resumed)
+    );
+    // A second model on the same samples, compared pairwise.
+    let mut other = args;
+    other[3] = "mock/text:B";
+    let o = rsp(tmp.path(), &other);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = rsp(tmp.path(), &["runs", "list", "--json"]);
+    let runs: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let newest = runs[0]["run"].as_str().expect("id").to_owned();
+    let o = rsp(tmp.path(), &["compare", &id, &newest]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("accuracy: A "), "{}", stdout(&o));
+    assert!(stdout(&o).contains("n=12"), "{}", stdout(&o));
     let o = rsp(
         tmp.path(),
         &["eval", "no-such-suite", "--model", "mock/echo"],
     );
     assert_ne!(o.status.code(), Some(0));
+    let o = rsp(tmp.path(), &["eval", "--resume", "ZZZZ"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no run id starts with"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn eval_outside_a_project_stores_runs_in_the_current_directory() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let o = rsp(tmp.path(), &["runs", "list"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("no runs yet"));
+    assert!(!tmp.path().join(".rsp").exists(), "listing creates nothing");
+    let o = rsp(
+        tmp.path(),
+        &[
+            "eval",
+            "cyber-proxy",
+            "--model",
+            "mock/echo",
+            "--limit",
+            "3",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not in an rsp project"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(tmp.path().join(".rsp/rsp.db").is_file());
+    let o = rsp(tmp.path(), &["runs", "list"]);
+    assert!(stdout(&o).contains("cyber-proxy/ctf"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("completed"), "{}", stdout(&o));
 }

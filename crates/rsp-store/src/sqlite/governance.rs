@@ -17,7 +17,7 @@ const DECISION_COLUMNS: &str = "id, model, action, params, status, outcome, crea
 impl SqliteStore {
     /// Maps a failed insert: a unique violation means the record exists, a foreign-key
     /// violation that its parent does not.
-    fn insert_error(
+    pub(super) fn insert_error(
         &self,
         op: &'static str,
         what: &'static str,

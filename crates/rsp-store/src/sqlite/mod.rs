@@ -8,6 +8,7 @@
 //! statement) so it takes the lock up front and waits for it, instead of failing with
 //! `SQLITE_BUSY` when upgrading a read.
 
+mod assessments;
 mod cache;
 mod governance;
 mod ledger;

@@ -4,6 +4,8 @@ use std::io::Write as _;
 
 use anyhow::{Context as _, Result, bail};
 
+use super::key::runtime;
+use super::model::{register_embedded, sci};
 use crate::cli::InitArgs;
 use crate::exit::Code;
 use crate::project::{POLICY_FILE, STATE_DIR, SUITES_DIR};
@@ -34,6 +36,16 @@ pub fn run(args: &InitArgs) -> Result<Code> {
         "# rsp state: store, keys, cache and reports\n*\n",
     )?;
     fs_err::create_dir_all(dir.join(SUITES_DIR))?;
+    // The audit log starts here: its key, and the first policy version.
+    let project = crate::project::Project { root: dir.clone() };
+    let log_key = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?
+        .block_on(crate::audit::record_init(&project))?;
+    // The embedded model is registered with its published facts, so triggers and forecasts
+    // have its compute from the start.
+    let registered = runtime()?.block_on(register_embedded(&project))?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "Created rsp project in {}", dir.display())?;
     writeln!(
@@ -46,6 +58,16 @@ pub fn run(args: &InitArgs) -> Result<Code> {
         out,
         "  {STATE_DIR}/       store, keys and reports (git-ignored)"
     )?;
+    writeln!(out, "  audit log key: {}", log_key.to_vkey())?;
+    if let Some(m) = registered {
+        writeln!(
+            out,
+            "  model       {} registered ({}, {} FLOP = 6·N·D)",
+            m.name,
+            m.spec,
+            m.effective_compute_flop.map_or_else(|| "?".to_owned(), sci)
+        )?;
+    }
     writeln!(out, "Next: rsp policy check && rsp policy explain")?;
     Ok(Code::Ok)
 }

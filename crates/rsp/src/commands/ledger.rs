@@ -1,5 +1,6 @@
-//! `rsp ledger verify-proof` and `rsp ledger verify --bundle`: the parts of
-//! the audit ledger an auditor runs with no project at all.
+//! `rsp ledger`: dispatch, plus `verify-proof` and `verify --bundle`, the parts
+//! of the audit ledger an auditor runs with no project at all (the project-log
+//! commands are in `ledger_log`).
 
 use std::io::Write as _;
 use std::path::Path;
@@ -7,14 +8,56 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 use rsp_ledger::{BundleError, ProofJsonError, ProofKind, VerifierKey};
 
+use super::ledger_log;
 use crate::cli::LedgerCommand;
 use crate::exit::Code;
+use crate::settings::Settings;
 
-pub fn run(cmd: LedgerCommand) -> Result<Code> {
+pub fn run(cmd: LedgerCommand, settings: &Settings) -> Result<Code> {
+    let runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")
+    };
     match cmd {
         LedgerCommand::VerifyProof { file } => verify_proof(&file),
-        LedgerCommand::Verify { bundle, log_key } => verify_bundle(&bundle, log_key.as_deref()),
+        LedgerCommand::Verify {
+            bundle: Some(bundle),
+            log_key,
+        } => verify_bundle(&bundle, log_key.as_deref()),
+        LedgerCommand::Verify {
+            bundle: None,
+            log_key,
+        } => {
+            let pinned = log_key.as_deref().map(read_vkey).transpose()?;
+            runtime()?.block_on(ledger_log::verify(settings, pinned))
+        }
+        LedgerCommand::Checkpoint { sign } => {
+            runtime()?.block_on(ledger_log::checkpoint(settings, sign))
+        }
+        LedgerCommand::Prove {
+            artifact,
+            consistency,
+        } => runtime()?.block_on(ledger_log::prove(
+            settings,
+            artifact.as_deref(),
+            consistency,
+        )),
+        LedgerCommand::Log { json, last } => {
+            runtime()?.block_on(ledger_log::list(settings, json, last))
+        }
+        LedgerCommand::Export { out } => runtime()?.block_on(ledger_log::export(settings, &out)),
+        LedgerCommand::Cosign { key } => runtime()?.block_on(ledger_log::cosign(settings, &key)),
+        LedgerCommand::WitnessKey { name, out } => ledger_log::witness_key(&name, &out),
+        LedgerCommand::InitKey => ledger_log::init_key(settings),
     }
+}
+
+fn read_vkey(p: &Path) -> Result<VerifierKey> {
+    let text = fs_err::read_to_string(p)?;
+    VerifierKey::from_vkey(text.trim())
+        .with_context(|| format!("{} is not a log verifier key", p.display()))
 }
 
 fn verify_proof(file: &Path) -> Result<Code> {
@@ -50,13 +93,7 @@ fn verify_proof(file: &Path) -> Result<Code> {
 }
 
 fn verify_bundle(bundle: &Path, log_key: Option<&Path>) -> Result<Code> {
-    let pinned = log_key
-        .map(|p| -> Result<VerifierKey> {
-            let text = fs_err::read_to_string(p)?;
-            VerifierKey::from_vkey(text.trim())
-                .with_context(|| format!("{} is not a log verifier key", p.display()))
-        })
-        .transpose()?;
+    let pinned = log_key.map(read_vkey).transpose()?;
     let file = fs_err::File::open(bundle)?;
     let mut out = std::io::stdout().lock();
     match rsp_ledger::verify_bundle(std::io::BufReader::new(file), pinned.as_ref()) {
@@ -97,7 +134,7 @@ fn verify_bundle(bundle: &Path, log_key: Option<&Path>) -> Result<Code> {
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {

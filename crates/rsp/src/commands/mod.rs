@@ -1,13 +1,19 @@
 //! One module per verb. Each takes parsed arguments and the resolved
 //! settings, and returns the exit code.
 
+mod assess;
 mod chat;
 mod eval;
 mod forecast;
 mod init;
+mod key;
 mod ledger;
+mod ledger_log;
+mod model;
 mod policy;
 mod runs;
+mod safeguard;
+mod sign;
 
 use anyhow::Result;
 
@@ -24,7 +30,14 @@ pub fn run(command: Command, settings: &Settings) -> Result<Code> {
         Command::Compare { a, b, seed } => runs::compare(&a, &b, seed, settings),
         Command::Policy(cmd) => policy::run(cmd, settings),
         Command::Forecast(crate::cli::ForecastCommand::Fit(cmd)) => forecast::run(cmd),
-        Command::Ledger(cmd) => ledger::run(cmd),
+        Command::Ledger(cmd) => ledger::run(cmd, settings),
+        Command::Model(cmd) => model::run(cmd, settings),
+        Command::Key(cmd) => key::run(cmd, settings),
+        Command::Safeguard(cmd) => safeguard::run(cmd, settings),
+        Command::Sign(args) => sign::sign(&args, settings),
+        Command::Decisions(cmd) => sign::decisions(cmd, settings),
+        Command::Assess(args) => assess::run(args, settings),
+        Command::Status { json } => assess::status(json, settings),
         Command::Completions { shell } => {
             let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "rsp", &mut std::io::stdout());

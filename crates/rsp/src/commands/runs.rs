@@ -1,174 +1,203 @@
-//! `rsp runs list|show` and `rsp compare`: read the run logs under
-//! `.rsp/runs/`, find a run by id prefix, and compare two runs sample by
-//! sample with paired statistics.
+//! `rsp runs list|show` and `rsp compare`: read runs from the project store, find a run by
+//! id prefix, and compare two runs sample by sample with paired statistics.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
-use rsp_eval::{CompareOptions, JsonlSink, RunLog};
+use anyhow::{Context as _, Result};
+use rsp_eval::CompareOptions;
+use rsp_store::{RunFilter, RunStatus, RunStore as _, SampleFilter, SqliteStore};
+use serde_json::json;
 
 use crate::cli::RunsCommand;
 use crate::exit::Code;
-use crate::project::{Project, STATE_DIR};
 use crate::settings::Settings;
+use crate::store_sink::{StoredRun, list_runs, load_run, open_store, samples, store_location};
 
-fn runs_dir(settings: &Settings) -> Result<PathBuf> {
-    Ok(Project::find(settings.project.as_deref())?
-        .root
-        .join(STATE_DIR)
-        .join("runs"))
-}
-
-/// Every run log, oldest first by file name.
-fn all_runs(dir: &Path) -> Result<Vec<(PathBuf, RunLog)>> {
-    let mut paths: Vec<PathBuf> = match fs_err::read_dir(dir) {
-        Ok(entries) => entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-            .collect(),
-        Err(_) => Vec::new(),
-    };
-    paths.sort();
-    paths
-        .into_iter()
-        .map(|p| Ok((p.clone(), JsonlSink::read(&p)?)))
-        .collect()
-}
-
-/// The one run whose id starts with `prefix`.
-fn find(dir: &Path, prefix: &str) -> Result<(PathBuf, RunLog)> {
-    let mut hits: Vec<(PathBuf, RunLog)> = all_runs(dir)?
-        .into_iter()
-        .filter(|(_, l)| l.spec.key.starts_with(prefix))
-        .collect();
-    match hits.len() {
-        0 => bail!("no run id starts with `{prefix}` (see `rsp runs list`)"),
-        1 => Ok(hits.remove(0)),
-        n => bail!("{n} runs start with `{prefix}`; give more of the id"),
+/// The store, if it exists: reading commands never create one.
+async fn existing_store(settings: &Settings) -> Result<Option<std::sync::Arc<SqliteStore>>> {
+    let (path, _) = store_location(settings)?;
+    if !path.is_file() {
+        return Ok(None);
     }
+    Ok(Some(open_store(&path).await?))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 pub fn run(cmd: RunsCommand, settings: &Settings) -> Result<Code> {
-    let dir = runs_dir(settings)?;
+    runtime()?.block_on(runs(cmd, settings))
+}
+
+/// Sample-epochs stored, and how many of them errored.
+async fn counts(store: &SqliteStore, run: &StoredRun) -> Result<(u64, u64)> {
+    let id = &run.record.id;
+    let all = store.count_samples(id, &SampleFilter::default()).await?;
+    let errors = SampleFilter {
+        has_error: Some(true),
+        ..SampleFilter::default()
+    };
+    Ok((all, store.count_samples(id, &errors).await?))
+}
+
+fn run_json(run: &StoredRun, stored: u64, errors: u64) -> serde_json::Value {
+    json!({
+        "run": run.record.id,
+        "status": run.record.status.as_str(),
+        "created_at": run.record.created_at,
+        "finished_at": run.record.finished_at,
+        "samples": stored,
+        "errors": errors,
+        "spec": run.spec,
+        "summary": run.summary,
+        "launch": run.launch,
+    })
+}
+
+async fn runs(cmd: RunsCommand, settings: &Settings) -> Result<Code> {
+    let store = existing_store(settings).await?;
     let mut out = std::io::stdout().lock();
     match cmd {
         RunsCommand::List { json } => {
-            let runs = all_runs(&dir)?;
+            let runs = match &store {
+                Some(s) => list_runs(s.as_ref(), &RunFilter::default()).await?,
+                None => Vec::new(),
+            };
+            let mut rows = Vec::with_capacity(runs.len());
+            for r in &runs {
+                let (stored, errors) = match &store {
+                    Some(s) => counts(s, r).await?,
+                    None => (0, 0),
+                };
+                rows.push((r, stored, errors));
+            }
             if json {
-                let v: Vec<_> = runs.iter().map(|(p, l)| serde_json::json!({"run": l.spec.key, "spec": l.spec, "summary": l.summary, "log": p})).collect();
+                let v: Vec<_> = rows.iter().map(|(r, n, e)| run_json(r, *n, *e)).collect();
                 writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
                 return Ok(Code::Ok);
             }
-            if runs.is_empty() {
+            if rows.is_empty() {
                 writeln!(out, "no runs yet (rsp eval SUITE --model SPEC)")?;
             }
-            for (_, l) in &runs {
-                let status = if l.summary.is_some() {
-                    "complete"
-                } else {
-                    "partial"
-                };
-                let headline = l
+            for (r, stored, _) in &rows {
+                let headline = r
                     .summary
                     .as_ref()
+                    .filter(|_| r.record.status == RunStatus::Completed)
                     .and_then(|s| s.metrics.first())
                     .map(ToString::to_string)
                     .unwrap_or_default();
                 writeln!(
                     out,
-                    "{}  {:<26} {:<40} {:>5}/{:<5} {status:<8} {headline}",
-                    short(&l.spec.key),
-                    l.spec.task,
-                    l.spec.model,
-                    l.samples.len(),
-                    l.spec.planned
+                    "{}  {:<26} {:<32} {:>6}/{:<6} {:<11} {headline}",
+                    r.record.id,
+                    r.spec.task,
+                    r.spec.model,
+                    stored,
+                    r.spec.planned,
+                    r.record.status.as_str(),
                 )?;
             }
         }
         RunsCommand::Show { run, json } => {
-            let (path, l) = find(&dir, &run)?;
+            let store = store.context("no runs yet (rsp eval SUITE --model SPEC)")?;
+            let r = load_run(store.as_ref(), &run).await?;
+            let (stored, errors) = counts(&store, &r).await?;
             if json {
-                let v = serde_json::json!({"run": l.spec.key, "spec": l.spec, "summary": l.summary, "samples": l.samples.len(), "log": path});
-                writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&run_json(&r, stored, errors))?
+                )?;
                 return Ok(Code::Ok);
             }
-            writeln!(out, "run {}", l.spec.key)?;
-            writeln!(
-                out,
-                "task {} (version {}), model {}, seed {}, epochs {}",
-                l.spec.task, l.spec.task_version, l.spec.model, l.spec.seed, l.spec.epochs
-            )?;
-            writeln!(
-                out,
-                "samples {} of {} planned{}",
-                l.samples.len(),
-                l.spec.planned,
-                if l.truncated_tail {
-                    " (a torn last line was ignored)"
-                } else {
-                    ""
-                }
-            )?;
-            match &l.summary {
-                Some(s) => {
-                    writeln!(
-                        out,
-                        "errors {}, retried attempts {}",
-                        s.errors, s.retried_attempts
-                    )?;
-                    for m in &s.metrics {
-                        writeln!(out, "  {m}")?;
-                    }
-                }
-                None => writeln!(
-                    out,
-                    "not finished: re-run the same `rsp eval` command to resume"
-                )?,
-            }
-            writeln!(
-                out,
-                "provenance: {}",
-                serde_json::to_string(&l.spec.provenance)?
-            )?;
-            writeln!(out, "log {}", path.display())?;
+            show(&mut out, &r, stored, errors, store.location())?;
         }
     }
     Ok(Code::Ok)
 }
 
-/// `rsp compare A B`: paired statistics over the samples both runs share.
-pub fn compare(a: &str, b: &str, seed: u64, settings: &Settings) -> Result<Code> {
-    let dir = runs_dir(settings)?;
-    let (_, la) = find(&dir, a)?;
-    let (_, lb) = find(&dir, b)?;
-    let options = CompareOptions {
-        seed,
-        ..CompareOptions::default()
-    };
-    let results = rsp_eval::compare(&la.samples, &lb.samples, &options)?;
-    let mut out = std::io::stdout().lock();
+fn show(
+    out: &mut impl std::io::Write,
+    r: &StoredRun,
+    stored: u64,
+    errors: u64,
+    location: &str,
+) -> Result<()> {
+    let s = &r.spec;
+    writeln!(out, "run {} ({})", r.record.id, r.record.status.as_str())?;
     writeln!(
         out,
-        "A = {} ({} on {})",
-        short(&la.spec.key),
-        la.spec.task,
-        la.spec.model
+        "task {} (version {}), model {}, seed {}, epochs {}{}",
+        s.task,
+        s.task_version,
+        s.model,
+        s.seed,
+        s.epochs,
+        s.limit.map(|l| format!(", limit {l}")).unwrap_or_default()
     )?;
     writeln!(
         out,
-        "B = {} ({} on {})",
-        short(&lb.spec.key),
-        lb.spec.task,
-        lb.spec.model
+        "samples {stored} of {} planned, {errors} with errors",
+        s.planned
     )?;
-    for r in &results {
-        writeln!(out, "{r}")?;
+    match (&r.summary, r.record.status) {
+        (Some(summary), RunStatus::Completed) => {
+            writeln!(
+                out,
+                "errors {}, retried attempts {}",
+                summary.errors, summary.retried_attempts
+            )?;
+            for m in &summary.metrics {
+                writeln!(out, "  {m}")?;
+            }
+        }
+        (_, status) => writeln!(
+            out,
+            "not finished ({}): `rsp eval --resume {}` (or the same `rsp eval` command) resumes it",
+            status.as_str(),
+            r.record.id
+        )?,
     }
-    Ok(Code::Ok)
+    writeln!(out, "provenance: {}", serde_json::to_string(&s.provenance)?)?;
+    writeln!(out, "identity {}", s.key)?;
+    writeln!(out, "store {location}")?;
+    Ok(())
 }
 
-fn short(key: &str) -> &str {
-    &key[..12.min(key.len())]
+/// `rsp compare A B`: paired statistics over the samples both runs share.
+pub fn compare(a: &str, b: &str, seed: u64, settings: &Settings) -> Result<Code> {
+    runtime()?.block_on(async {
+        let store = existing_store(settings)
+            .await?
+            .context("no runs yet (rsp eval SUITE --model SPEC)")?;
+        let ra = load_run(store.as_ref(), a).await?;
+        let rb = load_run(store.as_ref(), b).await?;
+        let sa = samples(store.as_ref(), &ra.record.id).await?;
+        let sb = samples(store.as_ref(), &rb.record.id).await?;
+        let options = CompareOptions {
+            seed,
+            ..CompareOptions::default()
+        };
+        let results = rsp_eval::compare(&sa, &sb, &options)?;
+        let mut out = std::io::stdout().lock();
+        for (name, r) in [("A", &ra), ("B", &rb)] {
+            writeln!(
+                out,
+                "{name} = {} ({} on {}, {})",
+                r.record.id,
+                r.spec.task,
+                r.spec.model,
+                r.record.status.as_str()
+            )?;
+        }
+        for r in &results {
+            writeln!(out, "{r}")?;
+        }
+        Ok(Code::Ok)
+    })
 }

@@ -1,0 +1,200 @@
+//! Turning what is stored into what `rsp_assess` reads: completed runs become
+//! [`EvidenceRun`]s with intervals recomputed at every confidence level the
+//! policy asks for, and attestations get their evidence files hashed afresh.
+//!
+//! A stored run counts only if it was made from the task *as it is defined
+//! now* (same task file, dataset, dev split and prompt templates) with one of
+//! the elicitations the policy can ask for; a run of an edited task is stale
+//! and is never reused as evidence.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use rsp_assess::{AttestationInput, Estimate, EvidenceRun};
+use rsp_eval::metrics::{StatsOptions, summarise_metric};
+use rsp_eval::{Catalog, Task};
+use rsp_policy::{Elicitation, Policy, SafeguardEvidence};
+use rsp_store::{GovernanceStore as _, ModelRecord, RunFilter, RunStatus, SqliteStore};
+
+use crate::project::Project;
+use crate::store_sink::{self, StoredRun};
+
+/// Every confidence level some rule or metric safeguard of the policy uses.
+pub(super) fn confidences(policy: &Policy) -> Vec<f64> {
+    let mut levels: Vec<f64> = policy
+        .thresholds
+        .iter()
+        .flat_map(|t| t.evidence.iter().map(|r| policy.confidence_of(r)))
+        .chain(policy.standards.iter().flat_map(|s| {
+            s.safeguards.iter().filter_map(|g| match &g.evidence {
+                SafeguardEvidence::Metric { confidence, .. } => {
+                    Some(confidence.unwrap_or(policy.defaults.confidence))
+                }
+                SafeguardEvidence::Attestation { .. } => None,
+            })
+        }))
+        .collect();
+    levels.sort_by(f64::total_cmp);
+    levels.dedup();
+    levels
+}
+
+/// The elicitations the policy can ask of a task with this `suite/task` id:
+/// plain, plus every rule (or metric safeguard) whose selector names it.
+fn candidate_elicitations(policy: &Policy, task_id: &str) -> Vec<Elicitation> {
+    let suite = task_id.split('/').next().unwrap_or(task_id);
+    let matches = |sel: &str| sel == task_id || sel == suite;
+    let mut out = vec![Elicitation::default()];
+    for t in &policy.thresholds {
+        for r in &t.evidence {
+            if matches(&r.suite) && !out.contains(&r.elicitation) {
+                out.push(r.elicitation.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The elicitation a stored run used, found by matching its recorded hashes
+/// against the current task under each candidate elicitation; `None` if it
+/// matches none (the task changed since).
+fn run_elicitation(
+    task: &Task,
+    run: &StoredRun,
+    candidates: &[Elicitation],
+) -> Option<Elicitation> {
+    let p = &run.spec.provenance;
+    candidates.iter().find_map(|e| {
+        let t = task.elicited(e).ok()?;
+        (t.hashes.task == p.task_sha256
+            && t.hashes.dataset == p.dataset_sha256
+            && t.hashes.dev == p.dev_sha256
+            && t.hashes.templates == p.templates_sha256)
+            .then(|| t.elicitation())
+    })
+}
+
+/// True when a stored run evaluated `model`.
+fn is_of(run: &StoredRun, model: &ModelRecord) -> bool {
+    run.record.model_name.as_deref() == Some(model.name.as_str())
+        || run.launch.as_ref().is_some_and(|l| l.model == model.spec)
+}
+
+/// Completed runs of `model` as evidence, one entry per (run, confidence level).
+pub(super) async fn gather_runs(
+    store: &SqliteStore,
+    catalog: &Catalog,
+    policy: &Policy,
+    model: &ModelRecord,
+) -> Result<(Vec<EvidenceRun>, HashMap<String, StoredRun>)> {
+    let filter = RunFilter {
+        status: Some(RunStatus::Completed),
+        ..RunFilter::default()
+    };
+    let levels = confidences(policy);
+    let mut tasks: HashMap<String, Option<Task>> = HashMap::new();
+    let mut out = Vec::new();
+    let mut used = HashMap::new();
+    for run in store_sink::list_runs(store, &filter).await? {
+        if !is_of(&run, model) {
+            continue;
+        }
+        let task_id = run.spec.task.clone();
+        let task = match tasks.get(&task_id) {
+            Some(t) => t.clone(),
+            None => {
+                let t = catalog
+                    .load(&task_id)
+                    .ok()
+                    .and_then(|ts| ts.into_iter().find(|t| t.id == task_id));
+                tasks.insert(task_id.clone(), t.clone());
+                t
+            }
+        };
+        let Some(task) = task else { continue };
+        let Some(elicitation) =
+            run_elicitation(&task, &run, &candidate_elicitations(policy, &task_id))
+        else {
+            continue;
+        };
+        let samples = store_sink::samples(store, &run.record.id).await?;
+        let completed_at: Option<DateTime<Utc>> = run.record.finished_at;
+        for &level in &levels {
+            let Ok(confidence) = rsp_stats::Confidence::new(level) else {
+                continue;
+            };
+            let options = StatsOptions {
+                confidence,
+                cluster_by: task.cluster_by.clone(),
+                seed: run.spec.seed,
+            };
+            let mut metrics = BTreeMap::new();
+            for def in task.metric_defs() {
+                let Ok(m) = summarise_metric(&samples, &def, run.spec.reducer, &options) else {
+                    continue;
+                };
+                if let Some(i) = m.interval {
+                    metrics.insert(
+                        def.name.clone(),
+                        Estimate {
+                            value: m.estimate,
+                            lower: i.lower(),
+                            upper: i.upper(),
+                            n: m.n as u64,
+                            method: i.method().to_string(),
+                            confidence: level,
+                        },
+                    );
+                }
+            }
+            out.push(EvidenceRun {
+                run_id: run.record.id.clone(),
+                suite: task.suite.clone(),
+                task: task.name.clone(),
+                model: model.name.clone(),
+                elicitation: elicitation.clone(),
+                completed_at,
+                imported: false,
+                metrics,
+            });
+        }
+        used.insert(run.record.id.clone(), run);
+    }
+    Ok((out, used))
+}
+
+/// Every attestation, with its evidence file hashed now (`None` when it is gone).
+pub(super) async fn attestations(
+    store: &SqliteStore,
+    project: &Project,
+) -> Result<Vec<AttestationInput>> {
+    let mut out = Vec::new();
+    for a in store.list_attestations(None).await? {
+        let path = super::super::safeguard::evidence_path(project, &a.evidence_sha256);
+        let now = fs_err::read(&path)
+            .ok()
+            .map(|b| rsp_ledger::sha256(&b).to_hex());
+        out.push(AttestationInput {
+            safeguard: a.safeguard,
+            by_role: a.by_role,
+            evidence_sha256: now,
+            recorded_sha256: a.evidence_sha256,
+            expires: a.expires,
+            created_at: a.created_at,
+        });
+    }
+    Ok(out)
+}
+
+/// Run ids an assessment used as evidence (plan reuse), sorted.
+pub(super) fn evidence_run_ids(a: &rsp_assess::Assessment) -> BTreeSet<String> {
+    a.plan
+        .items
+        .iter()
+        .filter_map(|i| match &i.source {
+            rsp_assess::PlanSource::Reuse { run_id, .. } => Some(run_id.clone()),
+            rsp_assess::PlanSource::Run => None,
+        })
+        .collect()
+}

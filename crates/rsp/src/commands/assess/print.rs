@@ -1,0 +1,244 @@
+//! What `rsp assess` and `rsp status` print: the trigger, the determination
+//! table (every number with n, method and level), the required standard and
+//! safeguards, and the decision with what it still needs.
+
+use std::io::Write;
+
+use anyhow::Result;
+use rsp_assess::{Assessment, DecisionOutcome, Reason, StatusSummary, TriggerCheck};
+use rsp_store::{AssessmentStore as _, GovernanceStore as _, ModelStore as _};
+
+use super::persist::Saved;
+use crate::commands::sign::Review;
+use crate::exit::Code;
+use crate::project::Project;
+use crate::settings::Settings;
+
+pub(super) fn trigger(out: &mut impl Write, model: &str, t: &TriggerCheck) -> Result<()> {
+    if t.due {
+        let why: Vec<String> = t.reasons.iter().map(ToString::to_string).collect();
+        writeln!(out, "assessment of {model} is due: {}", why.join("; "))?;
+    } else {
+        writeln!(
+            out,
+            "assessment of {model} is not due by the policy's triggers (running it anyway)"
+        )?;
+    }
+    Ok(())
+}
+
+fn num(x: f64) -> String {
+    if x.abs() >= 1e4 || (x != 0.0 && x.abs() < 1e-3) {
+        format!("{x:.2e}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+pub(super) fn assessment(
+    out: &mut impl Write,
+    a: &Assessment,
+    saved: &Saved,
+    unavailable: &[(String, String)],
+) -> Result<()> {
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Determinations for {} under {} {} (estimate [CI] after the elicitation margin):",
+        a.model.name, a.policy.name, a.policy.version
+    )?;
+    writeln!(
+        out,
+        "  {:<9} {:<16} {:<30} {:<24} {:>6} {:>6}  {:<26} evidence",
+        "threshold", "status", "rule", "estimate [CI]", "alert", "line", "n · method · level"
+    )?;
+    for f in &a.findings {
+        for (i, d) in f.rules.iter().enumerate() {
+            let (label, status) = if i == 0 {
+                (f.id.as_str(), f.status.to_string())
+            } else {
+                ("", String::new())
+            };
+            let est = match &d.adjusted {
+                Some(e) => format!("{} [{}, {}]", num(e.value), num(e.lower), num(e.upper)),
+                None => "no evidence".to_owned(),
+            };
+            let stats = match (&d.n, &d.method) {
+                (Some(n), Some(m)) => format!("{n} · {m} · {:.0}%", d.confidence * 100.0),
+                _ => "-".to_owned(),
+            };
+            writeln!(
+                out,
+                "  {:<9} {:<16} {:<30} {:<24} {:>6} {:>6}  {:<26} {}",
+                label,
+                status,
+                format!("{}:{}", d.suite, d.metric),
+                est,
+                num(d.alert),
+                num(d.line),
+                stats,
+                d.run_id.as_deref().unwrap_or("-")
+            )?;
+            if let Some(note) = &d.note {
+                writeln!(out, "  {:<9}   note: {note}", "")?;
+            }
+        }
+        if let Some(note) = &f.note {
+            writeln!(out, "  {:<9}   {note}", "")?;
+        }
+    }
+    for (what, why) in unavailable {
+        writeln!(out, "  not run: {what}: {why}")?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Required: {} · in place: {}",
+        a.required.standards.join(" + "),
+        a.required.in_place.as_deref().unwrap_or("none")
+    )?;
+    for s in a.safeguards.iter().filter(|s| s.required) {
+        writeln!(
+            out,
+            "  {:<24} {:<14} {}",
+            s.id,
+            s.status.label(),
+            s.standard
+        )?;
+    }
+    writeln!(out)?;
+    for d in &a.decisions {
+        decision(out, d, saved)?;
+    }
+    Ok(())
+}
+
+fn decision(out: &mut impl Write, d: &DecisionOutcome, saved: &Saved) -> Result<()> {
+    let verdict = if d.allowed { "ALLOWED" } else { "BLOCKED" };
+    writeln!(
+        out,
+        "Decision {} ({}): {} {verdict}",
+        saved.decision.id,
+        if saved.reused_decision {
+            "unchanged since it was drafted"
+        } else {
+            "new"
+        },
+        d.action
+    )?;
+    for r in d.reasons.iter() {
+        let line = match r {
+            Reason::Threshold {
+                threshold,
+                status,
+                action,
+            } => format!("{threshold} is {status}; action `{action}` blocks"),
+            Reason::Safeguards {
+                threshold,
+                standard,
+                safeguards,
+                action,
+            } => {
+                let s: Vec<String> = safeguards
+                    .iter()
+                    .map(|(id, st)| format!("{id} {st}"))
+                    .collect();
+                format!(
+                    "{threshold} needs {standard}, not in place ({}); action `{action}`",
+                    s.join(", ")
+                )
+            }
+            Reason::ComputeCap {
+                requested_flop,
+                cap_flop,
+                action,
+            } => match cap_flop {
+                Some(c) => format!(
+                    "training to {requested_flop:.2e} FLOP exceeds the cap {c:.2e}; action `{action}`"
+                ),
+                None => format!(
+                    "the model's compute is unknown, so no further training is allowed; action `{action}`"
+                ),
+            },
+            Reason::Baseline {
+                standard,
+                safeguards,
+            } => {
+                let s: Vec<String> = safeguards
+                    .iter()
+                    .map(|(id, st)| format!("{id} {st}"))
+                    .collect();
+                format!(
+                    "deployment needs the baseline standard {standard}, not in place ({})",
+                    s.join(", ")
+                )
+            }
+            Reason::Judgement { threshold, status } => {
+                format!("{threshold} is {status}: the policy leaves it to the signers' judgement")
+            }
+        };
+        writeln!(out, "  - {line}")?;
+    }
+    if let Some(cap) = d.compute_cap_flop {
+        writeln!(out, "  training compute cap: {cap:.2e} FLOP")?;
+    }
+    let awaiting = d.awaiting(&saved.signed_roles);
+    if awaiting.is_empty() {
+        writeln!(out, "  signed by: {}", saved.signed_roles.join(", "))?;
+    } else {
+        writeln!(
+            out,
+            "  awaiting signatures from: {} (`rsp sign {} --role ROLE`)",
+            awaiting.join(", "),
+            saved.decision.id
+        )?;
+    }
+    Ok(())
+}
+
+/// `rsp status`: one line per registered model from its latest assessment.
+pub(super) async fn status(json: bool, settings: &Settings) -> Result<Code> {
+    let project = Project::find(settings.project.as_deref())?;
+    let policy = crate::commands::key::load_policy(&project)?;
+    let store = crate::commands::key::open_store(&project).await?;
+    let mut lines: Vec<StatusSummary> = Vec::new();
+    for m in store.list_models().await? {
+        let latest = store
+            .list_assessments(Some(&m.name))
+            .await?
+            .into_iter()
+            .next();
+        let Some(record) = latest else {
+            let priors = super::priors(&store, &m.name).await?;
+            let check = rsp_assess::check_trigger(
+                &policy.triggers,
+                &super::facts(&m),
+                &priors,
+                false,
+                chrono::Utc::now().date_naive(),
+            );
+            lines.push(StatusSummary::unassessed(&m.name, check.next));
+            continue;
+        };
+        let a: Assessment = serde_json::from_value(record.report)?;
+        let mut signed = Vec::new();
+        if let Some(id) = &record.decision_id
+            && let Some(d) = store.get_decision(id).await?
+        {
+            let review = Review::load(&store, &policy, d).await?;
+            signed = review.signed().iter().map(|s| (*s).to_owned()).collect();
+        }
+        lines.push(rsp_assess::summarize(&a, &signed));
+    }
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&lines)?)?;
+    } else if lines.is_empty() {
+        writeln!(out, "no registered models; `rsp model add` registers one")?;
+    } else {
+        for l in &lines {
+            writeln!(out, "{l}")?;
+        }
+    }
+    Ok(Code::Ok)
+}
