@@ -101,16 +101,26 @@ pub fn assess(policy: &Policy, inputs: &AssessInputs) -> Result<Assessment> {
         }
         findings.push(combine_threshold(policy, t, rules));
     }
+    // Comprehensive = every threshold that can block (tracked domains) has all its
+    // evidence. Research and exploratory domains are reported, and their gaps are
+    // listed, but they do not keep the compute trigger from resetting, just as they
+    // do not raise the required standard.
+    let blocking: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.blocking)
+        .map(|f| f.id.as_str())
+        .collect();
     let comprehensive = plan
         .items
         .iter()
         .filter(|i| {
             i.requirement == Requirement::Required
-                && matches!(i.purpose, PlanPurpose::Threshold { .. })
+                && matches!(&i.purpose, PlanPurpose::Threshold { threshold, .. } if blocking.contains(&threshold.as_str()))
         })
         .all(|i| matches!(i.source, PlanSource::Reuse { .. }))
         && findings
             .iter()
+            .filter(|f| f.blocking)
             .flat_map(|f| &f.rules)
             .all(|d| d.status != crate::types::Status::NoEvidence);
 

@@ -276,6 +276,21 @@ fn benign_model_is_asl2_and_may_deploy_once_signed() {
 }
 
 #[test]
+fn a_research_domain_without_evidence_does_not_make_it_partial() {
+    let mut i = benign();
+    i.runs.retain(|r| r.suite != "autonomy-proxy");
+    let a = assess(&policy(), &i).unwrap();
+    let auto = a.findings.iter().find(|f| f.id == "AUTO-1").unwrap();
+    assert_eq!(auto.status, Status::NoEvidence);
+    assert!(!auto.blocking);
+    assert!(a.comprehensive, "only tracked domains must be complete");
+    assert!(a.next.at_flop.is_some(), "the compute trigger resets");
+    // A tracked threshold without evidence does.
+    i.runs.retain(|r| r.suite != "cyber-proxy");
+    assert!(!assess(&policy(), &i).unwrap().comprehensive);
+}
+
+#[test]
 fn knowledge_not_ruled_out_requires_asl3_and_caps_training() {
     let mut i = benign();
     i.runs[0] = run(

@@ -5,26 +5,10 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::{rsp, stderr, stdout};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn rsp(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rsp"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RSP_PROJECT")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// Runs and asserts the exit code; returns stdout.
 fn expect(dir: &Path, args: &[&str], code: i32) -> String {

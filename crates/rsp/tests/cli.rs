@@ -1,25 +1,10 @@
 //! End-to-end CLI tests: the real binary, real files, real exit codes.
 
+mod common;
+
+use common::{rsp, stderr, stdout};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn rsp(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rsp"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RSP_PROJECT")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run rsp")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use std::process::Command;
 
 /// Replace the temporary directory in output so snapshots are stable.
 fn redact(s: &str, dir: &Path) -> String {

@@ -3,31 +3,15 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::{rsp, stderr, stdout};
 use std::path::Path;
-use std::process::{Command, Output};
 
 use rsp_store::{
     DecisionAction, DecisionRecord, DecisionStatus, GovernanceStore as _, SignatureRecord,
     SqliteStore,
 };
-
-fn rsp(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rsp"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RSP_PROJECT")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// Runs and expects exit 0, returning stdout.
 fn ok(dir: &Path, args: &[&str]) -> String {

@@ -3,26 +3,14 @@
 //! triggers and flips one byte; `rsp ledger verify` must catch every such edit
 //! and name the leaf.
 
+mod common;
+
+use common::{rsp, stdout};
 use std::path::Path;
-use std::process::{Command, Output};
 
 use rand::{Rng as _, SeedableRng as _};
 use rsp_ledger::{LeafDocument, LeafKind};
 use rsp_store::{Artifact, LedgerStore as _, SqliteStore};
-
-fn rsp(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rsp"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RSP_PROJECT")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run rsp")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

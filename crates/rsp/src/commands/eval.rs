@@ -126,7 +126,14 @@ async fn eval(args: EvalArgs, settings: &Settings) -> Result<Code> {
         }
         Err(e) => return Err(e.into()),
     };
-    let models = build_models(&args, &launch)?;
+    let models = build_models(
+        &launch,
+        ModelOptions {
+            base_url: args.base_url.as_deref(),
+            threads: args.threads,
+            max_concurrency: args.max_concurrency,
+        },
+    )?;
     if let Some(run) = &resumed {
         for task in &tasks {
             if rsp_eval::plan_run(task, &models, &config).key != run.spec.key {
@@ -161,18 +168,26 @@ async fn eval(args: EvalArgs, settings: &Settings) -> Result<Code> {
     Ok(Code::Ok)
 }
 
+/// How to reach and drive the models, from the command line.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ModelOptions<'a> {
+    pub base_url: Option<&'a str>,
+    pub threads: Option<usize>,
+    pub max_concurrency: Option<usize>,
+}
+
 /// The model (and judge) from their launch specs, with `--base-url`, `--threads` and
 /// `--max-concurrency` applied.
-fn build_models(args: &EvalArgs, launch: &Launch) -> Result<Models> {
+pub(crate) fn build_models(launch: &Launch, o: ModelOptions<'_>) -> Result<Models> {
     let mut opts = ProviderOptions::new(ProviderEnv::from_process());
-    if let Some(url) = &args.base_url {
-        opts.openai_base_url = Some(url.clone());
-        opts.anthropic_base_url = Some(url.clone());
+    if let Some(url) = o.base_url {
+        opts.openai_base_url = Some(url.to_owned());
+        opts.anthropic_base_url = Some(url.to_owned());
     }
-    if args.threads.is_some() {
-        opts.embedded.threads = args.threads;
+    if o.threads.is_some() {
+        opts.embedded.threads = o.threads;
     }
-    if let Some(n) = args.max_concurrency {
+    if let Some(n) = o.max_concurrency {
         // An explicit concurrency is the connection limit too: start there rather than
         // growing from the default of 8 (429s still halve it).
         opts.max_concurrency = n.max(1);

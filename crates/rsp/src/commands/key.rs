@@ -159,21 +159,6 @@ fn key_file_text(role: &str, key: &SigningKey) -> String {
     )
 }
 
-/// Creates `path` with mode 0600 set at creation (never readable by others, even briefly),
-/// failing if it exists.
-fn create_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    Ok(())
-}
-
 async fn new(project: &Project, role: &str, force: bool) -> Result<Code> {
     let policy = load_policy(project)?;
     let r = policy_role(&policy, role)?;
@@ -201,7 +186,7 @@ async fn new(project: &Project, role: &str, force: bool) -> Result<Code> {
     // Written under a temporary name first, then linked (or, with --force, renamed) into
     // place: the key file appears whole, and a concurrent `key new` cannot be overwritten.
     let tmp = dir.join(format!(".{role}.key.{}.tmp", hex::encode(&seed[..4])));
-    create_private(&tmp, key_file_text(role, &key).as_bytes())?;
+    crate::audit::write_private(&tmp, key_file_text(role, &key).as_bytes())?;
     let placed = if force {
         std::fs::rename(&tmp, &path)
     } else {

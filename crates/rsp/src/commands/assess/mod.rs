@@ -22,11 +22,10 @@ use rsp_assess::{
     Requirement,
 };
 use rsp_eval::{Catalog, Models, RunConfig};
-use rsp_model::{ProviderEnv, ProviderFactory, ProviderOptions};
 use rsp_policy::Policy;
 use rsp_store::{AssessmentStore as _, ModelRecord, ModelStore as _, SqliteStore};
 
-use super::eval::execute_task;
+use super::eval::{ModelOptions, build_models, execute_task};
 use crate::audit::ProjectLog;
 use crate::cli::{AssessAction, AssessArgs};
 use crate::exit::Code;
@@ -281,33 +280,16 @@ impl<'a> Runner<'a> {
 
     fn models(&mut self) -> Result<&Models> {
         if self.models.is_none() {
-            let mut opts = ProviderOptions::new(ProviderEnv::from_process());
-            if let Some(url) = self
-                .args
-                .base_url
-                .as_ref()
-                .or(self.registered.base_url.as_ref())
-            {
-                opts.openai_base_url = Some(url.clone());
-                opts.anthropic_base_url = Some(url.clone());
-            }
-            if self.args.threads.is_some() {
-                opts.embedded.threads = self.args.threads;
-            }
-            if let Some(n) = self.args.max_concurrency {
-                opts.max_concurrency = n.max(1);
-                opts.initial_concurrency = n.max(1);
-            }
-            let factory = ProviderFactory::new(opts)?;
-            let launch = self.launch();
-            self.models = Some(Models {
-                model: factory.build(&launch.model)?,
-                judge: launch
-                    .judge
+            let options = ModelOptions {
+                base_url: self
+                    .args
+                    .base_url
                     .as_deref()
-                    .map(|j| factory.build(j))
-                    .transpose()?,
-            });
+                    .or(self.registered.base_url.as_deref()),
+                threads: self.args.threads,
+                max_concurrency: self.args.max_concurrency,
+            };
+            self.models = Some(build_models(&self.launch(), options)?);
         }
         self.models.as_ref().context("models were just built")
     }

@@ -126,7 +126,7 @@ fn decision(out: &mut impl Write, d: &DecisionOutcome, saved: &Saved) -> Result<
         },
         d.action
     )?;
-    for r in d.reasons.iter() {
+    for r in &d.reasons {
         let line = match r {
             Reason::Threshold {
                 threshold,
