@@ -293,3 +293,45 @@ pub async fn record_init(project: &Project) -> Result<VerifierKey> {
     log.checkpoint().await?;
     Ok(vkey)
 }
+
+/// Logs a run once: its spec, summary and the SHA-256 of the JCS form of its
+/// whole sample list, so any later edit of a stored sample is detectable.
+pub async fn log_run(
+    log: &ProjectLog<'_>,
+    store: &SqliteStore,
+    run: &crate::store_sink::StoredRun,
+) -> Result<Hash> {
+    let samples = crate::store_sink::samples(store, &run.record.id).await?;
+    let samples_json = serde_json::to_value(&samples)?;
+    let samples_sha256 = rsp_ledger::sha256(&canonical(&samples_json)?);
+    // The summary without the time it was (re)computed: a resumed run that ran
+    // nothing new is the same artifact, not a new leaf.
+    let mut summary = serde_json::to_value(&run.summary)?;
+    if let Value::Object(m) = &mut summary {
+        m.remove("finished_at");
+    }
+    let doc = serde_json::json!({
+        "type": "rsp.run/v1",
+        "id": run.record.id,
+        "spec": run.spec,
+        "summary": summary,
+        "samples": samples.len(),
+        "samples_sha256": samples_sha256.to_hex(),
+    });
+    log.ensure(
+        LeafKind::Run,
+        &canonical(&doc)?,
+        "application/json",
+        meta([
+            ("id", run.record.id.clone().into()),
+            ("task", run.spec.task.clone().into()),
+            ("model", run.spec.model.clone().into()),
+        ]),
+    )
+    .await
+}
+
+/// The RFC 8785 form of a JSON artifact: the bytes that are hashed and stored.
+pub fn canonical(v: &Value) -> Result<Vec<u8>> {
+    rsp_ledger::canonical_json(v).context("an artifact holds a non-finite number")
+}

@@ -292,6 +292,11 @@ fn eval_runs_commits_and_resumes() {
     assert_eq!(runs[0]["samples"], 12);
     assert_eq!(runs[0]["spec"]["limit"], 12);
     let id = runs[0]["run"].as_str().expect("id").to_owned();
+    // The finished run is in the audit log (once: the resumed re-run changed nothing).
+    let log = stdout(&rsp(tmp.path(), &["ledger", "log"]));
+    assert_eq!(log.matches(&id).count(), 1, "{log}");
+    let verify = rsp(tmp.path(), &["ledger", "verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
     let show = rsp(tmp.path(), &["runs", "show", &id[..12]]);
     assert_eq!(show.status.code(), Some(0), "{}", stderr(&show));
     assert!(

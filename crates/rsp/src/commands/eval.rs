@@ -164,8 +164,28 @@ async fn eval(args: EvalArgs, settings: &Settings) -> Result<Code> {
             writeln!(out, "  {m}")?;
         }
         writeln!(out, "  run {id} · store {}", path.display())?;
+        if let Some(p) = &project {
+            log_finished_run(p, &store, &id).await;
+        }
     }
     Ok(Code::Ok)
+}
+
+/// Appends a finished run to the project's audit log and signs a checkpoint. The run
+/// itself is already safe in the store, so a project without a log key (made before
+/// the ledger existed) only gets a warning.
+async fn log_finished_run(project: &crate::project::Project, store: &Arc<SqliteStore>, id: &str) {
+    let result = async {
+        let log = crate::audit::ProjectLog::open(project, store)?;
+        let run = load_run(store.as_ref(), id).await?;
+        crate::audit::log_run(&log, store, &run).await?;
+        log.checkpoint().await?;
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        eprintln!("warning: run {id} is stored but not in the audit log: {e:#}");
+    }
 }
 
 /// How to reach and drive the models, from the command line.

@@ -37,34 +37,7 @@ pub(super) struct Saved {
     pub signatures: Vec<SignatureLine>,
 }
 
-fn canonical(v: &Value) -> Result<Vec<u8>> {
-    rsp_ledger::canonical_json(v).context("an artifact holds a non-finite number")
-}
-
-/// Logs a run once (its spec, summary and the digest of its whole sample set).
-async fn log_run(log: &ProjectLog<'_>, ctx: &Context<'_>, run: &StoredRun) -> Result<Hash> {
-    let samples = store_sink::samples(ctx.store.as_ref(), &run.record.id).await?;
-    let samples_sha256 = rsp_ledger::sha256(&canonical(&serde_json::to_value(&samples)?)?);
-    let doc = json!({
-        "type": "rsp.run/v1",
-        "id": run.record.id,
-        "spec": run.spec,
-        "summary": run.summary,
-        "samples": samples.len(),
-        "samples_sha256": samples_sha256.to_hex(),
-    });
-    log.ensure(
-        LeafKind::Run,
-        &canonical(&doc)?,
-        "application/json",
-        meta([
-            ("id", run.record.id.clone().into()),
-            ("task", run.spec.task.clone().into()),
-            ("model", run.spec.model.clone().into()),
-        ]),
-    )
-    .await
-}
+use crate::audit::canonical;
 
 fn action_of(a: &DecisionAction) -> (rsp_store::DecisionAction, Value) {
     match a {
@@ -120,7 +93,7 @@ pub(super) async fn save(
     let mut run_hashes: HashMap<String, Hash> = HashMap::new();
     for id in evidence_run_ids(assessment) {
         if let Some(run) = stored.get(&id) {
-            run_hashes.insert(id, log_run(log, ctx, run).await?);
+            run_hashes.insert(id, audit::log_run(log, ctx.store.as_ref(), run).await?);
         }
     }
     let mut determinations = Vec::new();
