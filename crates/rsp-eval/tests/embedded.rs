@@ -1,5 +1,6 @@
 //! End to end on the real embedded model (SmolLM2-135M-Instruct Q4_1): three items of
-//! `knowledge-proxy/mc` (generated letters) and `knowledge-proxy/logprob` (log-likelihood).
+//! `knowledge-proxy/mc` (generated letters), `knowledge-proxy/logprob` (log-likelihood),
+//! `cyber-proxy/ctf` and `refusal-calibration/benign`.
 //!
 //! One test function, one engine thread on one CPU thread: the machine is shared and
 //! llama.cpp degrades badly under contention. Without the GGUF the test prints why and
@@ -81,5 +82,22 @@ async fn knowledge_proxy_on_the_embedded_model() {
         assert_eq!(lps.len(), 4);
         assert!(lps.iter().all(|&x| x < 0.0 && x.is_finite()), "{lps:?}");
         assert!(table["pick"].is_string() && table["pick_norm"].is_string());
+    }
+
+    // The other built-in suites (autonomy-proxy needs the tool sandbox): answers are
+    // produced, scored and counted; the numbers themselves are the model's.
+    for selector in ["cyber-proxy/ctf", "refusal-calibration/benign"] {
+        let task = catalog.load(selector).unwrap().remove(0);
+        let out = run_task(&task, &models, &config, &sink, &NoProgress)
+            .await
+            .unwrap();
+        eprintln!("{selector}: {}", out.summary.metrics[0]);
+        assert_eq!((out.summary.completed, out.summary.errors), (3, 0), "{selector}");
+        let m = &out.summary.metrics[0];
+        assert_eq!(m.n, 3, "{selector}");
+        assert!(m.interval.is_some(), "{selector}: no interval");
+        for s in sink.samples(&out.run).await.unwrap() {
+            assert!(!s.output.as_deref().unwrap_or("").is_empty(), "{selector}");
+        }
     }
 }

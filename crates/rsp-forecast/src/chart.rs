@@ -62,6 +62,8 @@ pub struct Chart {
     pub y_scale: Scale,
     /// Observed points.
     pub points: Vec<(f64, f64)>,
+    /// Vertical interval bars on observations: (x, lower, upper).
+    pub error_bars: Vec<(f64, f64, f64)>,
     /// Fitted curve, sampled.
     pub curve: Vec<(f64, f64)>,
     /// Confidence band: (x, lower, upper).
@@ -82,6 +84,7 @@ impl Chart {
             x_scale,
             y_scale,
             points: Vec::new(),
+            error_bars: Vec::new(),
             curve: Vec::new(),
             band: Vec::new(),
             thresholds: Vec::new(),
@@ -155,6 +158,11 @@ impl Chart {
             .iter()
             .filter_map(|&(x, lo, hi)| Some((tx(x)?, ty(lo)?, ty(hi)?)))
             .collect();
+        let bars: Vec<(f64, f64, f64)> = self
+            .error_bars
+            .iter()
+            .filter_map(|&(x, lo, hi)| Some((tx(x)?, ty(lo)?, ty(hi)?)))
+            .collect();
         let lines: Vec<(f64, &Threshold)> = self
             .thresholds
             .iter()
@@ -167,6 +175,7 @@ impl Chart {
                 .map(|p| p.1)
                 .chain(curve.iter().map(|p| p.1))
                 .chain(band.iter().flat_map(|b| [b.1, b.2]))
+                .chain(bars.iter().flat_map(|b| [b.1, b.2]))
                 .chain(lines.iter().map(|l| l.0)),
         );
         let (Some((x0, x1)), Some((y0, y1))) = (xr, yr) else {
@@ -211,6 +220,14 @@ impl Chart {
             if curve.len() >= 2 {
                 chart
                     .draw_series(LineSeries::new(curve, band_color.stroke_width(2)))
+                    .map_err(chart_err)?;
+            }
+            for &(x, lo, hi) in &bars {
+                chart
+                    .draw_series(LineSeries::new(
+                        [(x, lo), (x, hi)],
+                        BLACK.mix(0.5).stroke_width(1),
+                    ))
                     .map_err(chart_err)?;
             }
             chart
@@ -269,10 +286,31 @@ fn map(scale: Scale, v: f64) -> Option<f64> {
 
 fn label(scale: Scale, v: f64) -> String {
     match scale {
-        Scale::Linear => format!("{v}"),
+        Scale::Linear => linear_label(v),
         Scale::Log10 => log_label(v),
         Scale::Date => x_to_date(v).map_or_else(String::new, |d| d.format("%Y-%m-%d").to_string()),
     }
+}
+
+/// A linear-axis tick: six significant decimals at most, so accumulated tick
+/// arithmetic (0.7999999999999999) reads as the round number it is meant to be.
+fn linear_label(v: f64) -> String {
+    let trim = |s: String| -> String {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_owned()
+        } else {
+            s
+        }
+    };
+    if v != 0.0 && !(1e-3..1e6).contains(&v.abs()) {
+        let s = format!("{v:.3e}");
+        return match s.split_once('e') {
+            Some((m, e)) => format!("{}e{e}", trim(m.to_owned())),
+            None => s,
+        };
+    }
+    let s = trim(format!("{v:.6}"));
+    if s == "-0" { "0".to_owned() } else { s }
 }
 
 /// A log-axis tick at exponent `v`, in the data's own units: `100` or `1e21`
@@ -350,6 +388,11 @@ mod tests {
 
     #[test]
     fn log_and_date_axes_label_in_their_units() {
+        assert_eq!(label(Scale::Linear, 0.7999999999999999), "0.8");
+        assert_eq!(label(Scale::Linear, 0.30000000000000004), "0.3");
+        assert_eq!(label(Scale::Linear, 250.0), "250");
+        assert_eq!(label(Scale::Linear, -0.0000000001), "-1e-10");
+        assert_eq!(label(Scale::Linear, 2.5e7), "2.5e7");
         assert_eq!(label(Scale::Log10, 21.0), "1e21");
         assert_eq!(label(Scale::Log10, 2.0), "100");
         assert_eq!(label(Scale::Log10, 2.5), "316");

@@ -9,6 +9,7 @@
 //! | compute law L(C) = E + A·C^−α | [`fit_compute_law`] | FLOP | log loss, summed Huber |
 //! | 4-parameter sigmoid of score | [`fit_sigmoid`] | log10 FLOP | score, bounded least squares |
 //! | log-linear time trend (METR frontier) | [`fit_trend`] | days since 1970-01-01 | ln value, OLS |
+//! | a policy rule's metric across checkpoints | [`forecast_rule_crossing`] | log10 FLOP (and date) | metric, OLS or sigmoid |
 //!
 //! Each `fit_*` returns the point fit and a [`FitQuality`] (residuals, RMSE,
 //! R², Huber objective); each `bootstrap_*` refits resamples of the data in
@@ -50,6 +51,9 @@ mod error;
 mod lbfgs;
 mod powersum;
 mod quality;
+mod rule;
+mod rule_chart;
+mod rule_curve;
 mod sigmoid;
 mod table;
 mod trend;
@@ -68,6 +72,14 @@ pub use compute_law::{
 pub use crossing::{Crossing, CrossingForecast, CrossingOutcome, Curve, forecast_crossing};
 pub use error::{Error, Result};
 pub use quality::FitQuality;
+pub use rule::{
+    Checkpoint, LineForecast, RuleFit, RuleForecast, RuleForecastOptions, RuleLines,
+    forecast_rule_crossing,
+};
+pub use rule_chart::rule_chart;
+pub use rule_curve::{
+    ComputeDateLine, DatedRuleCurve, LogLinear, MetricDirection, RuleCurve, RuleModel, RuleShape,
+};
 pub use sigmoid::{
     Sigmoid, SigmoidData, SigmoidFit, SigmoidOptions, SigmoidUncertainty, bootstrap_sigmoid,
     fit_sigmoid,

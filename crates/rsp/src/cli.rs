@@ -59,9 +59,10 @@ pub enum Command {
     /// Check, explain, diff and describe policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
-    /// Fit scaling laws and capability trends, and forecast threshold crossings.
-    #[command(subcommand)]
-    Forecast(ForecastCommand),
+    /// Forecast when each evidence rule's alert line and line will be crossed, across the
+    /// registered checkpoints (`rsp forecast` = `rsp forecast project`), or fit laws and
+    /// trends to a CSV (`rsp forecast fit`).
+    Forecast(ForecastArgs),
     /// Verify audit-ledger proofs and auditor bundles.
     #[command(subcommand)]
     Ledger(LedgerCommand),
@@ -178,11 +179,57 @@ pub enum DiffFormat {
     Json,
 }
 
+/// `rsp forecast [project options]` or `rsp forecast SUBCOMMAND`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ForecastArgs {
+    #[command(subcommand)]
+    pub command: Option<ForecastCommand>,
+    /// Without a subcommand: the project forecast.
+    #[command(flatten)]
+    pub project: ForecastProjectArgs,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ForecastCommand {
     /// Fit a law or trend to a CSV file with named columns.
     #[command(subcommand)]
     Fit(FitCommand),
+    /// Forecast every evidence rule's crossings across the registered checkpoints (default).
+    ///
+    /// For every evidence rule, fit its metric across the registered checkpoints against
+    /// effective compute and forecast the compute and date at which the adjusted estimate
+    /// reaches the alert line and the line, with bootstrap intervals; recommend an earlier
+    /// assessment when a crossing comes before the next scheduled trigger.
+    Project(ForecastProjectArgs),
+}
+
+/// Options of the project forecast.
+#[derive(Debug, Args)]
+pub struct ForecastProjectArgs {
+    /// Only this checkpoint's lineage: it, its ancestors and its descendants (`--parent`).
+    /// Default: every lineage separately.
+    #[arg(long, value_name = "NAME", conflicts_with = "all")]
+    pub model_lineage: Option<String>,
+    /// Pool every registered model into one series, ignoring lineage.
+    #[arg(long)]
+    pub all: bool,
+    /// Print JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Folder for one SVG chart per lineage and rule (default: `reports/forecast/` in the
+    /// project).
+    #[arg(long, value_name = "DIR")]
+    pub plot_dir: Option<PathBuf>,
+    /// Seed of the bootstrap, so results are reproducible.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Bootstrap resamples.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(2..))]
+    pub bootstrap: u64,
+    /// Confidence level of the intervals.
+    #[arg(long, default_value_t = 0.95, value_parser = parse_level)]
+    pub level: f64,
 }
 
 /// Options shared by every fit.

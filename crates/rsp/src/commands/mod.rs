@@ -5,6 +5,7 @@ mod assess;
 mod chat;
 mod eval;
 mod forecast;
+mod forecast_project;
 mod init;
 mod key;
 mod ledger;
@@ -29,7 +30,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<Code> {
         Command::Runs(cmd) => runs::run(cmd, settings),
         Command::Compare { a, b, seed } => runs::compare(&a, &b, seed, settings),
         Command::Policy(cmd) => policy::run(cmd, settings),
-        Command::Forecast(crate::cli::ForecastCommand::Fit(cmd)) => forecast::run(cmd),
+        Command::Forecast(args) => forecast_project::dispatch(args, settings),
         Command::Ledger(cmd) => ledger::run(cmd, settings),
         Command::Model(cmd) => model::run(cmd, settings),
         Command::Key(cmd) => key::run(cmd, settings),
