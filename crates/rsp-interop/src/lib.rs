@@ -1,0 +1,2 @@
+//! Interop with other eval harnesses (work in progress).
+#![deny(missing_docs)]
