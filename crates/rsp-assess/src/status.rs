@@ -10,6 +10,9 @@
 //! bound and the next line it has not reached (the alert line while ruled
 //! out, the line afterwards). The measured interval is shown, followed by
 //! the margin when one is added, so the comparison can be redone by eye.
+//! When the forecast across the model's lineage reaches a line before the
+//! next assessment, the line ends with ` · forecast: ` and what it
+//! recommends.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -82,6 +85,11 @@ pub struct StatusSummary {
     pub nearest: Option<NearestLine>,
     /// When the next assessment is due.
     pub next: NextAssessment,
+    /// Set when the forecast across the model's lineage reaches a line
+    /// before `next`: the earlier assessment it recommends, in a few words.
+    /// Filled in by the caller, which can read the other checkpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<String>,
 }
 
 impl StatusSummary {
@@ -96,6 +104,7 @@ impl StatusSummary {
             deploy: None,
             nearest: None,
             next,
+            forecast: None,
         }
     }
 }
@@ -201,6 +210,7 @@ pub fn summarize(assessment: &Assessment, signed_roles: &[String]) -> StatusSumm
         deploy,
         nearest,
         next: assessment.next.clone(),
+        forecast: None,
     }
 }
 
@@ -252,6 +262,39 @@ impl fmt::Display for StatusSummary {
             (Some(flop), None) => write!(f, "at {flop:.1e} FLOP"),
             (None, Some(date)) => write!(f, "by {date}"),
             (None, None) => f.write_str("not scheduled"),
+        }?;
+        if let Some(r) = &self.forecast {
+            write!(f, " · forecast: {r}")?;
         }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forecast_recommendation_ends_the_line_and_is_omitted_from_json_when_absent() {
+        let next = NextAssessment {
+            at_flop: Some(3.2e22),
+            by_date: None,
+        };
+        let mut s = StatusSummary::unassessed("m4", next);
+        let plain = s.to_string();
+        assert_eq!(plain, "m4  not assessed · next assessment: at 3.2e22 FLOP");
+        assert!(!serde_json::to_string(&s).unwrap().contains("forecast"));
+        s.forecast = Some("assess at 1.4e22 FLOP".into());
+        assert_eq!(
+            s.to_string(),
+            format!("{plain} · forecast: assess at 1.4e22 FLOP")
+        );
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(
+            json.contains("\"forecast\":\"assess at 1.4e22 FLOP\""),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<StatusSummary>(&json).unwrap(), s);
     }
 }

@@ -6,8 +6,8 @@
 #[path = "report/fixture.rs"]
 mod fixture;
 
-use fixture::{assessment, extras};
-use rsp_assess::report::{Format, ReportJson, ReportKind, parse_json, render};
+use fixture::{HOSTILE, assessment, extras};
+use rsp_assess::report::{ForecastNote, Format, ReportJson, ReportKind, parse_json, render};
 
 fn md(kind: ReportKind) -> String {
     render(kind, Format::Markdown, &assessment(), &extras()).unwrap()
@@ -160,4 +160,80 @@ fn json_round_trips_to_the_same_assessment() {
             .contains("\"kind\": \"capability\"")
     );
     assert!(parse_json("{}").is_err());
+}
+
+/// Extras with two forecast notes: KNOW-1 with a recommendation and a chart,
+/// and a rule with a hostile suite name and too few checkpoints.
+fn with_forecasts() -> rsp_assess::report::ReportExtras {
+    let mut x = extras();
+    x.forecasts = vec![
+        ForecastNote {
+            threshold: "KNOW-1".into(),
+            rule: 0,
+            suite: "knowledge-proxy".into(),
+            metric: "accuracy".into(),
+            summary: "Log-linear fit to 4 checkpoints: the alert line 0.6 is forecast at 1.4e22 FLOP [1.1e22, 2.9e22].".into(),
+            recommendation: Some("Assess at 1.4e22 FLOP, before the scheduled 3.2e22 FLOP.".into()),
+            svg: Some(
+                "<svg width=\"8\" height=\"8\" viewBox=\"0 0 8 8\" xmlns=\"http://www.w3.org/2000/svg\">\n<circle cx=\"1\" cy=\"1\" r=\"1\"/>\n</svg>\n".into(),
+            ),
+            chart_file: Some("forecast-KNOW-1-1.svg".into()),
+        },
+        ForecastNote {
+            threshold: "BIO-1".into(),
+            rule: 0,
+            suite: HOSTILE.into(),
+            metric: "accuracy".into(),
+            summary: "No forecast: fewer than 3 checkpoints have an estimate (1 has).".into(),
+            recommendation: None,
+            svg: None,
+            chart_file: None,
+        },
+    ];
+    x
+}
+
+#[test]
+fn forecast_notes_embed_the_chart_in_html_and_link_it_from_markdown() {
+    let (a, x) = (assessment(), with_forecasts());
+    let page = render(ReportKind::Capability, Format::Html, &a, &x).unwrap();
+    let at = page.find("<h2>Forecast</h2>").expect("a Forecast section");
+    // After the calibration, before the transcripts.
+    assert!(page.find("Calibration of the lines").unwrap() < at);
+    assert!(at < page.find("<h2>Sampled transcripts</h2>").unwrap());
+    let section = &page[at..];
+    assert!(section.contains("<figure class=\"chart\">\n<svg width=\"8\""));
+    assert!(section.contains("<strong>Assess earlier:</strong> Assess at 1.4e22 FLOP"));
+    assert!(section.contains("fewer than 3 checkpoints"));
+    // The hostile suite name reaches headings and captions escaped only.
+    assert!(!page.contains("<script"), "unescaped script tag");
+    assert!(section.contains("BIO-1 rule 1 (&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+    assert!(section.contains(
+        "<figcaption>Forecast chart of KNOW-1 rule 1 (knowledge-proxy · accuracy)</figcaption>"
+    ));
+
+    let m = render(ReportKind::Capability, Format::Markdown, &a, &x).unwrap();
+    assert!(m.contains("## Forecast"));
+    assert!(
+        m.contains(
+            "[Forecast chart of KNOW-1 rule 1 (knowledge-proxy · accuracy)](forecast-KNOW-1-1.svg)"
+        ),
+        "{m}"
+    );
+    assert!(m.contains("> **Assess earlier:** Assess at 1.4e22 FLOP"));
+    assert!(
+        !m.contains("<svg"),
+        "Markdown links the chart, never inlines it"
+    );
+    assert!(m.contains("### BIO-1 rule 1 (\\<script\\>"));
+    // Without notes there is no section at all, and the Safeguards Report never has one.
+    assert!(!md(ReportKind::Capability).contains("## Forecast"));
+    assert!(
+        !render(ReportKind::Safeguards, Format::Markdown, &a, &x)
+            .unwrap()
+            .contains("## Forecast")
+    );
+    // The notes survive the JSON round trip.
+    let json = render(ReportKind::Capability, Format::Json, &a, &x).unwrap();
+    assert_eq!(parse_json(&json).unwrap().extras.forecasts, x.forecasts);
 }

@@ -180,6 +180,45 @@ fn fewer_than_three_checkpoints_are_not_extrapolated() {
     // The history is still drawn, without a fit.
     let svg = fs_err::read_to_string(dir.join("reports/forecast/m1-KNOW-1-1.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("line 0.8"));
+
+    // Too few checkpoints: `rsp status` adds nothing.
+    let status = expect(dir, &["status"], 0);
+    assert!(!status.contains("forecast:"), "{status}");
+}
+
+#[test]
+fn assessment_reports_carry_the_lineage_forecast() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // m1 alone: one checkpoint, so every rule says why nothing is forecast.
+    let template = project(dir);
+    let reports = dir.join("reports/m1").join(&template.id);
+    let html = fs_err::read_to_string(reports.join("capability-report.html")).unwrap();
+    let at = html.find("<h2>Forecast</h2>").expect("a Forecast section");
+    let section = &html[at..];
+    assert!(
+        section.contains(
+            "No forecast: fewer than 3 checkpoints of this lineage have an estimate for this \
+             rule (found 1), so nothing is extrapolated."
+        ),
+        "{section}"
+    );
+    assert!(!section.contains("Assess earlier"), "{section}");
+    // The one point is still charted, inline in HTML and as a file Markdown links to.
+    assert!(
+        section.contains("<figure class=\"chart\">\n<svg"),
+        "{section}"
+    );
+    assert!(reports.join("forecast-KNOW-1-1.svg").is_file());
+    let md = fs_err::read_to_string(reports.join("capability-report.md")).unwrap();
+    assert!(md.contains("## Forecast"), "{md}");
+    assert!(md.contains("](forecast-KNOW-1-1.svg)"), "{md}");
+    let json: Value = serde_json::from_str(
+        &fs_err::read_to_string(reports.join("capability-report.json")).unwrap(),
+    )
+    .unwrap();
+    let notes = json["extras"]["forecasts"].as_array().unwrap();
+    assert!(notes.iter().any(|n| n["threshold"] == "KNOW-1"));
 }
 
 #[test]
@@ -234,6 +273,38 @@ fn a_rising_trend_forecasts_crossings_and_recommends_an_earlier_assessment() {
         out.contains("nothing to forecast: assess its checkpoints first"),
         "{out}"
     );
+
+    // `rsp status` shows the recommendation on every checkpoint of the lineage, and not
+    // on the unrelated model.
+    let status = expect(dir, &["status"], 0);
+    let line = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap()
+            .to_owned()
+    };
+    for m in ["m1", "m4"] {
+        assert!(
+            line(m).contains(
+                " · forecast: assess earlier: KNOW-1 forecast to reach the alert line 0.6 at 1."
+            ),
+            "{status}"
+        );
+    }
+    assert!(!line("solo").contains("forecast:"), "{status}");
+    let v: Value = serde_json::from_str(&expect(dir, &["status", "--json"], 0)).unwrap();
+    let by = |name: &str| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["model"] == name)
+            .unwrap()
+            .clone()
+    };
+    let rec = by("m4")["forecast"].as_str().unwrap().to_owned();
+    assert!(rec.starts_with("assess earlier: KNOW-1"), "{rec}");
+    assert!(by("solo").get("forecast").is_none());
 
     let json = expect(
         dir,

@@ -4,7 +4,8 @@
 //! reader can act on, why the assessment was due, the findings per
 //! threshold with every rule's numbers, the calibration of the lines (so a
 //! policy that rings the alarm every week shows as such, see
-//! [`super::calibration`]), and sampled transcripts.
+//! [`super::calibration`]), the forecast across the model's lineage (see
+//! [`super::forecast`]), and sampled transcripts.
 
 use rsp_policy::{CrossedWhen, Direction, UnderUncertainty};
 
@@ -14,7 +15,7 @@ use super::numbers::{
     status_badge,
 };
 use super::transcripts::{self, note_run};
-use super::{ReportExtras, calibration, header};
+use super::{ReportExtras, calibration, forecast, header};
 use crate::types::{Assessment, Determination, Status, ThresholdFinding};
 
 /// Build the Capability Report.
@@ -29,6 +30,7 @@ pub(crate) fn build(a: &Assessment, x: &ReportExtras) -> Doc {
         finding(&mut d, f);
     }
     calibration::section(&mut d, a);
+    forecast::section(&mut d, x);
     let mut runs = Vec::new();
     for f in &a.findings {
         for r in &f.rules {

@@ -89,7 +89,74 @@ fn block(out: &mut String, b: &Block) {
                 escape(text)
             );
         }
+        Block::Figure { caption, svg, file } => {
+            figure(out, caption, svg.as_deref(), file.as_deref());
+        }
     }
+}
+
+/// A chart embedded inline, so the page stays one self-contained file. The
+/// SVG comes from rsp's own chart writer (plotters, which escapes the text
+/// it draws); anything that does not look like a plain SVG document, or
+/// that could run script or load something, is left out and named instead.
+fn figure(out: &mut String, caption: &str, svg: Option<&str>, file: Option<&str>) {
+    out.push_str("<figure class=\"chart\">\n");
+    match svg.map(str::trim).filter(|s| inline_safe(s)) {
+        Some(s) => {
+            out.push_str(s);
+            out.push('\n');
+        }
+        None => {
+            let why = if svg.is_some() {
+                "chart not embedded (it is not a plain SVG drawing)"
+            } else {
+                "chart not embedded"
+            };
+            let _ = write!(out, "<p>{why}");
+            if let Some(f) = file {
+                let _ = write!(out, "; see <code>{}</code>", escape(f));
+            }
+            out.push_str(".</p>\n");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "<figcaption>{}</figcaption>\n</figure>",
+        escape(caption)
+    );
+}
+
+/// A plain SVG drawing: one `<svg>` element, with no script, no event
+/// handler, no foreign HTML and no reference to anything outside itself.
+fn inline_safe(svg: &str) -> bool {
+    let lower = svg.to_ascii_lowercase();
+    lower.starts_with("<svg")
+        && lower.ends_with("</svg>")
+        && lower.matches("<svg").count() == 1
+        && ![
+            "<script",
+            "<foreignobject",
+            "javascript:",
+            "href",
+            "<!",
+            "<?",
+            "url(",
+        ]
+        .iter()
+        .any(|bad| lower.contains(bad))
+        && !attribute_names(&lower).any(|name| name.starts_with("on"))
+}
+
+/// The names of the attributes in markup: what precedes each `="`. Text
+/// drawn by plotters has its quotes escaped, so it never produces one.
+fn attribute_names(markup: &str) -> impl Iterator<Item = &str> {
+    markup.match_indices("=\"").map(move |(i, _)| {
+        let before = &markup[..i];
+        let start = before
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ':'))
+            .map_or(0, |j| j + 1);
+        &before[start..]
+    })
 }
 
 fn table(out: &mut String, header: &[String], rows: &[Vec<Line>]) {
@@ -174,12 +241,15 @@ pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px;background:
 .tone-bad{background:#fde3e1;color:#7f1010;border-color:#d04a42}
 .callout{border-left:.35rem solid;padding:.5rem .8rem;margin:.8rem 0}
 a{color:#0b4f9c}
+figure.chart{margin:.8rem 0}
+figure.chart svg{max-width:100%;height:auto}
+figcaption{font-size:13px;color:#444}
 @media print{
 body{background:#fff;font-size:11pt}
 main{max-width:none;padding:0}
 a{color:inherit;text-decoration:none}
 h2,h3,h4{break-after:avoid}
-tr,pre,.callout{break-inside:avoid}
+tr,pre,.callout,figure{break-inside:avoid}
 .badge,.callout,thead th{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 }
 ";
@@ -208,6 +278,41 @@ mod tests {
         let h = render(&Doc::new("t"));
         for needle in ["<script", "<link", "src=", "@import", "url(", "http"] {
             assert!(!h.contains(needle), "found {needle}");
+        }
+    }
+
+    #[test]
+    fn figures_embed_plain_svg_and_refuse_anything_that_could_run() {
+        let svg = "<svg width=\"10\" height=\"10\" xmlns=\"http://www.w3.org/2000/svg\">\n<text x=\"1\">on load &lt;b&gt;</text>\n</svg>\n";
+        let mut d = Doc::new("t");
+        d.figure("A <chart>", Some(svg.to_owned()), Some("c.svg".into()));
+        let h = render(&d);
+        assert!(
+            h.contains("<figure class=\"chart\">\n<svg width=\"10\""),
+            "{h}"
+        );
+        assert!(
+            h.contains("<figcaption>A &lt;chart&gt;</figcaption>"),
+            "{h}"
+        );
+        for bad in [
+            "<svg onload=\"alert(1)\"></svg>",
+            "<svg><script>alert(1)</script></svg>",
+            "<svg><a href=\"https://x\">x</a></svg>",
+            "<svg><foreignObject><p>x</p></foreignObject></svg>",
+            "<p>not svg</p>",
+            "<svg></svg><svg></svg>",
+        ] {
+            let mut d = Doc::new("t");
+            d.figure("c", Some(bad.to_owned()), Some("c.svg".into()));
+            let h = render(&d);
+            assert!(!h.contains(bad), "{bad} was embedded");
+            assert!(
+                h.contains(
+                    "chart not embedded (it is not a plain SVG drawing); see <code>c.svg</code>."
+                ),
+                "{h}"
+            );
         }
     }
 

@@ -54,7 +54,29 @@ fn block(out: &mut String, b: &Block) {
             let fence = "`".repeat(longest_backtick_run(body).max(2) + 1);
             let _ = writeln!(out, "{}:\n\n{fence}text\n{body}\n{fence}\n", text(label));
         }
+        Block::Figure { caption, file, .. } => match file {
+            Some(f) => {
+                let _ = writeln!(out, "[{}]({})\n", text(caption), link(f));
+            }
+            None => {
+                let _ = writeln!(out, "{} (no chart file)\n", text(caption));
+            }
+        },
     }
+}
+
+/// A relative link target: every byte outside a conservative set is
+/// percent-encoded, so a file name cannot end the link or start markup.
+fn link(target: &str) -> String {
+    let mut out = String::with_capacity(target.len());
+    for b in target.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
 }
 
 /// Render one line of inline content.
@@ -149,6 +171,20 @@ mod tests {
             render(&d),
             "| a | b |\n|---|---|\n| x\\|y | `id`**crossed** |\n"
         );
+    }
+
+    #[test]
+    fn figures_link_their_file_and_never_inline_the_svg() {
+        let mut d = Doc::new("t");
+        d.figure(
+            "KNOW-1 [x]",
+            Some("<svg></svg>".into()),
+            Some("a b(1).svg".into()),
+        );
+        assert_eq!(render(&d), "[KNOW-1 \\[x\\]](a%20b%281%29.svg)\n");
+        let mut d = Doc::new("t");
+        d.figure("c", None, None);
+        assert_eq!(render(&d), "c (no chart file)\n");
     }
 
     #[test]

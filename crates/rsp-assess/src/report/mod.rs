@@ -12,7 +12,8 @@
 //! Design:
 //! * everything shown comes from the [`Assessment`] plus [`ReportExtras`]
 //!   (facts the assessment does not own: transcripts, signatures, the rsp
-//!   version), so a report can be re-rendered from the stored JSON;
+//!   version, the lineage forecast), so a report can be re-rendered from the
+//!   stored JSON;
 //! * the content is written once against a tiny document model
 //!   (`report::doc`) and rendered by a Markdown writer and an HTML writer, which
 //!   each escape all text in one place;
@@ -22,6 +23,7 @@ mod calibration;
 mod capability;
 mod decisions;
 mod doc;
+mod forecast;
 mod header;
 mod html;
 mod markdown;
@@ -37,6 +39,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::types::{Assessment, DecisionAction};
 
+pub use forecast::ForecastNote;
 pub use transcripts::{TRANSCRIPT_TEXT_LIMIT, TRANSCRIPTS_PER_RUN, sample_transcripts};
 
 /// A false-alarm rate above this gets a plain-language warning: the line
@@ -121,6 +124,11 @@ pub struct ReportExtras {
     /// mismatch with the assessment's is flagged in the report.
     #[serde(default)]
     pub policy_sha256: Option<String>,
+    /// One note per evidence rule: the forecast across the model's lineage
+    /// of checkpoints (computed by the caller, which can read the other
+    /// checkpoints), shown in the Capability Report after the calibration.
+    #[serde(default)]
+    pub forecasts: Vec<ForecastNote>,
 }
 
 /// Which report.

@@ -563,5 +563,6 @@ pub fn extras() -> ReportExtras {
         ],
         rsp_version: "0.1.0".into(),
         policy_sha256: Some("ab".repeat(32)),
+        forecasts: Vec::new(),
     }
 }

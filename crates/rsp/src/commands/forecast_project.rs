@@ -9,7 +9,12 @@
 //! links, because a trend across unrelated model families says nothing about either. The
 //! fitting is `rsp_forecast::forecast_rule_crossing`; this module only gathers, groups and
 //! writes.
+//!
+//! `rsp status` and `rsp assess` reuse it through [`forecast_model`]: the forecast of the
+//! lineage of one checkpoint, turned into a short recommendation for the status line and
+//! into notes (with charts) for the Capability Report (`notes.rs`).
 
+mod notes;
 mod print;
 mod report;
 
@@ -29,6 +34,7 @@ use crate::exit::Code;
 use crate::project::Project;
 use crate::settings::Settings;
 
+pub(crate) use notes::unavailable_notes;
 use report::{LineageReport, Member, Next, Report, RuleReport, Skipped};
 
 /// `rsp forecast`: the project forecast unless a subcommand is given.
@@ -70,13 +76,17 @@ fn run(args: &ForecastProjectArgs, settings: &Settings) -> Result<Code> {
         lineages: Vec::new(),
     };
     for (name, members) in groups {
+        let plot = Plot {
+            dir: &plot_dir,
+            prefix: &name,
+        };
         report.lineages.push(forecast_lineage(
             &name,
             &members,
             &assessments,
             &policy,
             &opts,
-            &plot_dir,
+            Some(&plot),
         )?);
     }
     let mut out = std::io::stdout().lock();
@@ -107,29 +117,7 @@ fn lineages(
         }
     }
     if let Some(name) = &args.model_lineage {
-        if !by_name.contains_key(name.as_str()) {
-            bail!("no registered model is named `{name}` (see `rsp model list`)");
-        }
-        // The checkpoint, its ancestors (following `parent`) and its descendants.
-        let mut keep = BTreeSet::new();
-        let mut cur = Some(name.as_str());
-        while let Some(c) = cur.filter(|c| keep.insert(*c)) {
-            cur = by_name.get(c).and_then(|m| m.parent.as_deref());
-        }
-        let mut stack = vec![name.as_str()];
-        while let Some(c) = stack.pop() {
-            for &k in children.get(c).into_iter().flatten() {
-                if keep.insert(k) {
-                    stack.push(k);
-                }
-            }
-        }
-        let members = models
-            .iter()
-            .filter(|m| keep.contains(m.name.as_str()))
-            .cloned()
-            .collect();
-        return Ok(vec![(name.clone(), members)]);
+        return Ok(vec![(name.clone(), lineage_of(models, name)?)]);
     }
     // Connected components of the parent graph, each named after its root.
     let mut seen = BTreeSet::new();
@@ -166,6 +154,90 @@ fn lineages(
     Ok(out)
 }
 
+/// The lineage of checkpoint `name`: itself, its ancestors (following `parent`) and its
+/// descendants, in registration order.
+fn lineage_of(models: &[ModelRecord], name: &str) -> Result<Vec<ModelRecord>> {
+    let by_name: BTreeMap<&str, &ModelRecord> =
+        models.iter().map(|m| (m.name.as_str(), m)).collect();
+    if !by_name.contains_key(name) {
+        bail!("no registered model is named `{name}` (see `rsp model list`)");
+    }
+    let mut children: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for m in models {
+        if let Some(p) = m.parent.as_deref().filter(|p| by_name.contains_key(p)) {
+            children.entry(p).or_default().push(&m.name);
+        }
+    }
+    let mut keep = BTreeSet::new();
+    let mut cur = Some(name);
+    while let Some(c) = cur.filter(|c| keep.insert(*c)) {
+        cur = by_name.get(c).and_then(|m| m.parent.as_deref());
+    }
+    let mut stack = vec![name];
+    while let Some(c) = stack.pop() {
+        for &k in children.get(c).into_iter().flatten() {
+            if keep.insert(k) {
+                stack.push(k);
+            }
+        }
+    }
+    Ok(models
+        .iter()
+        .filter(|m| keep.contains(m.name.as_str()))
+        .cloned()
+        .collect())
+}
+
+/// The names of checkpoint `name`'s lineage (see [`lineage_of`]), sorted: equal lists
+/// mean equal forecasts.
+pub(crate) fn lineage_names(models: &[ModelRecord], name: &str) -> Result<Vec<String>> {
+    let mut names: Vec<String> = lineage_of(models, name)?
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// The forecast of one checkpoint's lineage (see [`lineage_of`]), for `rsp status` and
+/// the assessment reports.
+pub(crate) struct ModelForecast {
+    lineage: LineageReport,
+    level: f64,
+}
+
+/// Forecast the lineage of registered model `model` with the default options (the
+/// numbers `rsp forecast` prints without flags). Prints nothing; with `charts`, draws one
+/// chart per rule there as `forecast-THRESHOLD-RULE.svg` and keeps its SVG for the
+/// reports.
+///
+/// `assessments` must be newest first, as `list_assessments` returns them.
+pub(crate) fn forecast_model(
+    model: &str,
+    models: &[ModelRecord],
+    assessments: &[AssessmentRecord],
+    policy: &Policy,
+    charts: Option<&Path>,
+) -> Result<ModelForecast> {
+    let members = lineage_of(models, model)?;
+    let opts = RuleForecastOptions::default();
+    let plot = charts.map(|dir| Plot {
+        dir,
+        prefix: "forecast",
+    });
+    let lineage = forecast_lineage(model, &members, assessments, policy, &opts, plot.as_ref())?;
+    Ok(ModelForecast {
+        lineage,
+        level: opts.boot.level,
+    })
+}
+
+/// Where charts go: a folder, and the file-name prefix before `-THRESHOLD-RULE.svg`.
+struct Plot<'a> {
+    dir: &'a Path,
+    prefix: &'a str,
+}
+
 /// One checkpoint with the assessment its points come from.
 struct Assessed {
     model: ModelRecord,
@@ -180,7 +252,7 @@ fn forecast_lineage(
     assessments: &[AssessmentRecord],
     policy: &Policy,
     opts: &RuleForecastOptions,
-    plot_dir: &Path,
+    plot: Option<&Plot<'_>>,
 ) -> Result<LineageReport> {
     let mut assessed = Vec::new();
     let mut skipped = Vec::new();
@@ -228,8 +300,10 @@ fn forecast_lineage(
             let forecast = rsp_forecast::forecast_rule_crossing(&points, &lines, opts);
             let mut r = RuleReport::new(&threshold.id, i, rule, points, lines, forecast);
             r.recommend(next.as_ref());
-            if !r.points.is_empty() {
-                r.chart = Some(write_chart(plot_dir, name, &r)?);
+            if let Some(plot) = plot.filter(|_| !r.points.is_empty()) {
+                let (file, svg) = write_chart(plot, &r)?;
+                r.chart = Some(file);
+                r.svg = Some(svg);
             }
             rules.push(r);
         }
@@ -280,7 +354,8 @@ fn checkpoint(
     })
 }
 
-fn write_chart(dir: &Path, lineage: &str, r: &RuleReport) -> Result<PathBuf> {
+/// Draws the rule's chart into `plot`; returns the file and the SVG.
+fn write_chart(plot: &Plot<'_>, r: &RuleReport) -> Result<(PathBuf, String)> {
     let fit = match &r.forecast {
         Ok(RuleForecast::Fitted(f)) => Some(f.as_ref()),
         _ => None,
@@ -294,15 +369,15 @@ fn write_chart(dir: &Path, lineage: &str, r: &RuleReport) -> Result<PathBuf> {
     );
     let y = format!("adjusted {} (raw + margin {})", r.metric, r.lines.margin);
     let svg = rsp_forecast::rule_chart(&title, &y, &r.points, &r.lines, fit).render_svg()?;
-    fs_err::create_dir_all(dir)?;
-    let file = dir.join(format!(
+    fs_err::create_dir_all(plot.dir)?;
+    let file = plot.dir.join(format!(
         "{}-{}-{}.svg",
-        safe(lineage),
+        safe(plot.prefix),
         safe(&r.threshold),
         r.rule + 1
     ));
-    fs_err::write(&file, svg)?;
-    Ok(file)
+    fs_err::write(&file, &svg)?;
+    Ok((file, svg))
 }
 
 /// A file-name-safe version of an id.

@@ -231,7 +231,8 @@ async fn assess(args: AssessArgs, settings: &Settings) -> Result<Code> {
             .join(&model.name)
             .join(&assessment.id)
     });
-    let written = persist::write_reports(&ctx, &assessment, &saved, &gathered.stored, &dir).await?;
+    let forecasts = persist::forecast_notes(&ctx, &dir).await;
+    let written = persist::write_reports(&ctx, &assessment, &saved, forecasts, &dir).await?;
     log.checkpoint().await?;
 
     print::assessment(&mut out, &assessment, &saved, &runner.unavailable)?;

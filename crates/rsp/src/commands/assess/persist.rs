@@ -1,7 +1,7 @@
 //! Saving an assessment: the audit trail (policy → runs → determinations →
 //! assessment → decision, each leaf naming what it depends on), the stored
 //! assessment that later triggers and `rsp status` read, the decision to sign,
-//! and the reports.
+//! and the reports (with the forecast of the model's lineage).
 //!
 //! A decision is identified by its content: the model, the action, and an
 //! outcome that includes the policy hash and the evidence used. Re-assessing
@@ -14,12 +14,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use chrono::Utc;
-use rsp_assess::report::{self, Format, ReportExtras, ReportKind, SignatureLine, Transcript};
+use rsp_assess::report::{
+    self, ForecastNote, Format, ReportExtras, ReportKind, SignatureLine, Transcript,
+};
 use rsp_assess::{Assessment, DecisionAction, DecisionOutcome};
 use rsp_eval::SampleResult;
 use rsp_ledger::{Hash, LeafKind};
 use rsp_store::{
     AssessmentRecord, AssessmentStore as _, DecisionRecord, DecisionStatus, GovernanceStore as _,
+    ModelStore as _,
 };
 use serde_json::{Value, json};
 
@@ -241,12 +244,42 @@ fn transcript(s: &SampleResult) -> Transcript {
     }
 }
 
+/// The forecast of the assessed model's lineage (this assessment included, so call it
+/// after [`save`]) as report notes, with the charts drawn into `dir`. It never fails: a
+/// forecast that cannot be made becomes notes saying why, because a trend is context for
+/// the determinations, never a reason to lose them.
+pub(super) async fn forecast_notes(ctx: &Context<'_>, dir: &Path) -> Vec<ForecastNote> {
+    let store = ctx.store.as_ref();
+    let listed = async {
+        anyhow::Ok((
+            store.list_models().await?,
+            store.list_assessments(None).await?,
+        ))
+    }
+    .await;
+    let forecast = listed.and_then(|(models, assessments)| {
+        crate::commands::forecast_project::forecast_model(
+            &ctx.model.name,
+            &models,
+            &assessments,
+            ctx.policy,
+            Some(dir),
+        )
+    });
+    match forecast {
+        Ok(f) => f.notes(),
+        Err(e) => {
+            crate::commands::forecast_project::unavailable_notes(ctx.policy, &format!("{e:#}"))
+        }
+    }
+}
+
 /// Writes both reports in all three formats; returns the paths.
 pub(super) async fn write_reports(
     ctx: &Context<'_>,
     assessment: &Assessment,
     saved: &Saved,
-    _stored: &HashMap<String, StoredRun>,
+    forecasts: Vec<ForecastNote>,
     dir: &Path,
 ) -> Result<Vec<PathBuf>> {
     let mut transcripts = BTreeMap::new();
@@ -272,6 +305,7 @@ pub(super) async fn write_reports(
         }],
         rsp_version: env!("CARGO_PKG_VERSION").to_owned(),
         policy_sha256: Some(ctx.policy_sha256.clone()),
+        forecasts,
     };
     fs_err::create_dir_all(dir)?;
     let mut written = Vec::new();

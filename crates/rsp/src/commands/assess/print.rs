@@ -1,14 +1,20 @@
 //! What `rsp assess` and `rsp status` print: the trigger, the determination
 //! table (every number with n, method and level), the required standard and
-//! safeguards, and the decision with what it still needs.
+//! safeguards, and the decision with what it still needs; `rsp status` adds the lineage
+//! forecast's recommendation of an earlier assessment when there is one.
 
+use std::collections::HashMap;
 use std::io::Write;
 
 use anyhow::Result;
 use rsp_assess::{Assessment, DecisionOutcome, Reason, StatusSummary, TriggerCheck};
-use rsp_store::{AssessmentStore as _, GovernanceStore as _, ModelStore as _};
+use rsp_policy::Policy;
+use rsp_store::{
+    AssessmentRecord, AssessmentStore as _, GovernanceStore as _, ModelRecord, ModelStore as _,
+};
 
 use super::persist::Saved;
+use crate::commands::forecast_project;
 use crate::commands::sign::Review;
 use crate::exit::Code;
 use crate::project::Project;
@@ -196,13 +202,56 @@ fn decision(out: &mut impl Write, d: &DecisionOutcome, saved: &Saved) -> Result<
     Ok(())
 }
 
-/// `rsp status`: one line per registered model from its latest assessment.
+/// The lineage forecasts `rsp status` has made, so a lineage of n checkpoints is fitted
+/// once rather than n times (a checkpoint's lineage is its ancestors and descendants, so
+/// checkpoints with the same lineage share one forecast).
+#[derive(Default)]
+struct Forecasts(HashMap<Vec<String>, Option<String>>);
+
+impl Forecasts {
+    /// The short recommendation of `model`'s lineage forecast, if it makes one. A forecast
+    /// that fails is reported on stderr and shown as none: status must still print.
+    fn short(
+        &mut self,
+        model: &str,
+        models: &[ModelRecord],
+        assessments: &[AssessmentRecord],
+        policy: &Policy,
+    ) -> Option<String> {
+        let key = match forecast_project::lineage_names(models, model) {
+            Ok(k) => k,
+            Err(e) => {
+                eprintln!("warning: no forecast for {model}: {e:#}");
+                return None;
+            }
+        };
+        self.0
+            .entry(key)
+            .or_insert_with(|| {
+                match forecast_project::forecast_model(model, models, assessments, policy, None) {
+                    Ok(f) => f.short(),
+                    Err(e) => {
+                        eprintln!("warning: no forecast for {model}'s lineage: {e:#}");
+                        None
+                    }
+                }
+            })
+            .clone()
+    }
+}
+
+/// `rsp status`: one line per registered model from its latest assessment, with the
+/// forecast's recommendation when its lineage is heading for a line before the next
+/// scheduled assessment.
 pub(super) async fn status(json: bool, settings: &Settings) -> Result<Code> {
     let project = Project::find(settings.project.as_deref())?;
     let policy = crate::commands::key::load_policy(&project)?;
     let store = crate::commands::key::open_store(&project).await?;
     let mut lines: Vec<StatusSummary> = Vec::new();
-    for m in store.list_models().await? {
+    let models = store.list_models().await?;
+    let all_assessments = store.list_assessments(None).await?;
+    let mut forecasts = Forecasts::default();
+    for m in models.clone() {
         let latest = store
             .list_assessments(Some(&m.name))
             .await?
@@ -228,7 +277,9 @@ pub(super) async fn status(json: bool, settings: &Settings) -> Result<Code> {
             let review = Review::load(&store, &policy, d).await?;
             signed = review.signed().iter().map(|s| (*s).to_owned()).collect();
         }
-        lines.push(rsp_assess::summarize(&a, &signed));
+        let mut line = rsp_assess::summarize(&a, &signed);
+        line.forecast = forecasts.short(&m.name, &models, &all_assessments, &policy);
+        lines.push(line);
     }
     let mut out = std::io::stdout().lock();
     if json {

@@ -9,7 +9,9 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::report::{End, LineSummary, LineageReport, Projection, Report, RuleReport, When};
+use super::report::{
+    End, LineSummary, LineageReport, Projection, Recommendation, Report, RuleReport, When,
+};
 use crate::commands::model::sci;
 
 pub(super) fn text(out: &mut impl Write, report: &Report, root: &Path) -> Result<()> {
@@ -128,12 +130,16 @@ fn rows(r: &RuleReport) -> Vec<[String; 5]> {
     }
 }
 
-fn sci_end(v: &f64) -> String {
+pub(super) fn sci_end(v: &f64) -> String {
     sci(*v)
 }
 
 /// `1.8e22 FLOP [1.2e22, 3.4e22]`, `already reached`, `never under this fit`, …
-fn cell<T>(p: &Projection<T>, show: impl Fn(&T) -> String, end: impl Fn(&T) -> String) -> String {
+pub(super) fn cell<T>(
+    p: &Projection<T>,
+    show: impl Fn(&T) -> String,
+    end: impl Fn(&T) -> String,
+) -> String {
     let end = |e: &Option<End<T>>| match e {
         Some(End::At(v)) => end(v),
         Some(End::Already) => "already".to_owned(),
@@ -192,34 +198,44 @@ fn notes(out: &mut impl Write, r: &RuleReport, root: &Path) -> Result<()> {
         beyond(out, l)?;
     }
     if let Some(rec) = &r.recommendation {
-        let schedule: Vec<String> = rec
-            .scheduled_at_flop
-            .map(|f| format!("{} FLOP", sci(f)))
-            .into_iter()
-            .chain(rec.scheduled_by_date.map(|d| d.to_string()))
-            .collect();
-        let by = rec
-            .by_date
-            .map(|d| format!(" or by {d}"))
-            .unwrap_or_default();
-        writeln!(
-            out,
-            "    RECOMMENDATION: assess earlier, at {} FLOP{by}, where the adjusted estimate is \
-             forecast to reach the {} {}; the next assessment is only scheduled at {}",
-            sci(rec.at_flop),
-            if rec.crossing == "alert" {
-                "alert line"
-            } else {
-                "line"
-            },
-            rec.threshold,
-            schedule.join(" or by ")
-        )?;
+        writeln!(out, "    RECOMMENDATION: {}", recommendation(rec))?;
     }
     if let Some(c) = &r.chart {
         writeln!(out, "    chart: {}", shown(c, root))?;
     }
     Ok(())
+}
+
+/// `assess earlier, at 1.4e22 FLOP or by 2026-10-03, where …; the next assessment is only
+/// scheduled at …` (no final full stop).
+pub(super) fn recommendation(rec: &Recommendation) -> String {
+    let schedule: Vec<String> = rec
+        .scheduled_at_flop
+        .map(|f| format!("{} FLOP", sci(f)))
+        .into_iter()
+        .chain(rec.scheduled_by_date.map(|d| d.to_string()))
+        .collect();
+    let by = rec
+        .by_date
+        .map(|d| format!(" or by {d}"))
+        .unwrap_or_default();
+    format!(
+        "assess earlier, at {} FLOP{by}, where the adjusted estimate is forecast to reach the \
+         {} {}; the next assessment is only scheduled at {}",
+        sci(rec.at_flop),
+        crossing_name(rec.crossing),
+        rec.threshold,
+        schedule.join(" or by ")
+    )
+}
+
+/// `alert line` or `line`.
+pub(super) fn crossing_name(crossing: &str) -> &'static str {
+    if crossing == "alert" {
+        "alert line"
+    } else {
+        "line"
+    }
 }
 
 fn beyond(out: &mut impl Write, l: &LineSummary) -> Result<()> {

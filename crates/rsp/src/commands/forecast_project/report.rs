@@ -226,6 +226,9 @@ pub(super) struct RuleReport {
     pub line: Option<LineSummary>,
     pub recommendation: Option<Recommendation>,
     pub chart: Option<PathBuf>,
+    /// The chart as drawn, for reports that embed it.
+    #[serde(skip)]
+    pub svg: Option<String>,
     #[serde(skip)]
     pub forecast: Result<RuleForecast, rsp_forecast::Error>,
 }
@@ -291,6 +294,7 @@ impl RuleReport {
             line,
             recommendation: None,
             chart: None,
+            svg: None,
             forecast,
         }
     }
