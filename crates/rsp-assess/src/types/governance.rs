@@ -195,6 +195,65 @@ pub enum Reason {
     },
 }
 
+/// `id status, id status`: safeguards not in place.
+fn not_in_place(list: &[(String, SafeguardStatus)]) -> String {
+    list.iter()
+        .map(|(id, st)| format!("{id} {st}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One plain line, as `rsp assess` prints it (the reports word it at more length).
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Threshold {
+                threshold,
+                status,
+                action,
+            } => write!(f, "{threshold} is {status}; action `{action}` blocks"),
+            Self::Safeguards {
+                threshold,
+                standard,
+                safeguards,
+                action,
+            } => write!(
+                f,
+                "{threshold} needs {standard}, not in place ({}); action `{action}`",
+                not_in_place(safeguards)
+            ),
+            Self::ComputeCap {
+                requested_flop,
+                cap_flop: Some(c),
+                action,
+            } => write!(
+                f,
+                "training to {requested_flop:.2e} FLOP exceeds the cap {c:.2e}; action `{action}`"
+            ),
+            Self::ComputeCap {
+                cap_flop: None,
+                action,
+                ..
+            } => write!(
+                f,
+                "the model's compute is unknown, so no further training is allowed; action `{action}`"
+            ),
+            Self::Baseline {
+                standard,
+                safeguards,
+            } => write!(
+                f,
+                "deployment needs the baseline standard {standard}, not in place ({})",
+                not_in_place(safeguards)
+            ),
+            Self::Judgement { threshold, status } => write!(
+                f,
+                "{threshold} is {status}: the policy leaves it to the signers' judgement"
+            ),
+        }
+    }
+}
+
 impl Reason {
     /// True for reasons that block the decision.
     #[must_use]

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use anyhow::Result;
-use rsp_assess::{Assessment, DecisionOutcome, Reason, StatusSummary, TriggerCheck};
+use rsp_assess::{Assessment, DecisionOutcome, StatusSummary, TriggerCheck};
 use rsp_policy::Policy;
 use rsp_store::{
     AssessmentRecord, AssessmentStore as _, GovernanceStore as _, ModelRecord, ModelStore as _,
@@ -133,57 +133,7 @@ fn decision(out: &mut impl Write, d: &DecisionOutcome, saved: &Saved) -> Result<
         d.action
     )?;
     for r in &d.reasons {
-        let line = match r {
-            Reason::Threshold {
-                threshold,
-                status,
-                action,
-            } => format!("{threshold} is {status}; action `{action}` blocks"),
-            Reason::Safeguards {
-                threshold,
-                standard,
-                safeguards,
-                action,
-            } => {
-                let s: Vec<String> = safeguards
-                    .iter()
-                    .map(|(id, st)| format!("{id} {st}"))
-                    .collect();
-                format!(
-                    "{threshold} needs {standard}, not in place ({}); action `{action}`",
-                    s.join(", ")
-                )
-            }
-            Reason::ComputeCap {
-                requested_flop,
-                cap_flop,
-                action,
-            } => match cap_flop {
-                Some(c) => format!(
-                    "training to {requested_flop:.2e} FLOP exceeds the cap {c:.2e}; action `{action}`"
-                ),
-                None => format!(
-                    "the model's compute is unknown, so no further training is allowed; action `{action}`"
-                ),
-            },
-            Reason::Baseline {
-                standard,
-                safeguards,
-            } => {
-                let s: Vec<String> = safeguards
-                    .iter()
-                    .map(|(id, st)| format!("{id} {st}"))
-                    .collect();
-                format!(
-                    "deployment needs the baseline standard {standard}, not in place ({})",
-                    s.join(", ")
-                )
-            }
-            Reason::Judgement { threshold, status } => {
-                format!("{threshold} is {status}: the policy leaves it to the signers' judgement")
-            }
-        };
-        writeln!(out, "  - {line}")?;
+        writeln!(out, "  - {r}")?;
     }
     if let Some(cap) = d.compute_cap_flop {
         writeln!(out, "  training compute cap: {cap:.2e} FLOP")?;
