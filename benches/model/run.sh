@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks the embedded engine (B1 prompt/generation tok/s, B2 scoring with KV reuse,
-# B3 concurrent generation) and, in the same session, llama.cpp's reference `llama-bench`
+# B3 concurrent generation, B4 an eval-shaped workload with and without the prompt-prefix
+# cache) and, in the same session, llama.cpp's reference `llama-bench`
 # on the same GGUF with the same thread count, so both see the same machine load.
 #
 # Usage: benches/model/run.sh            (env: THREADS=2 REPS=5 LLAMA_BENCH=/path/to/llama-bench)
@@ -79,5 +80,10 @@ if "b2" in ours:
 if "b3" in ours:
     b3 = ours["b3"]
     print(f"| B3 aggregate gen tok/s | {b3['concurrent_tps']:.0f} (8 concurrent) | {b3['sequential_tps']:.0f} (1 at a time) | {b3['gain']:.2f}x | > 1.5x |")
+if "b4" in ours:
+    b4 = ours["b4"]
+    print(f"| B4 eval-shaped prompts/s ({b4['prompts']} prompts, {b4['prompt_tokens']} tok), 1 at a time | {b4['warm_1']:.2f} (prefix cache) | {b4['cold_1']:.2f} (no cache) | {b4['warm_1']/b4['cold_1']:.2f}x | |")
+    print(f"| B4 same, 8 concurrent | {b4['warm_8']:.2f} (prefix cache) | {b4['cold_8']:.2f} (no cache) | {b4['warm_8']/b4['cold_8']:.2f}x | |")
+    print(f"| B4 8 concurrent vs 1 at a time (prefix cache) | {b4['warm_8']:.2f} | {b4['warm_1']:.2f} | {b4['warm_8']/b4['warm_1']:.2f}x | |")
 print(f"\nload before/after rsp bench: {ours.get('load_before')} / {ours.get('load_after')}")
 PY

@@ -8,10 +8,18 @@
 //! - **B2** multiple-choice scoring, 4 choices per question: questions/s with one score call
 //!   per question (context evaluated once, KV cache reused) vs one call per choice.
 //! - **B3** aggregate generated tokens/s with 8 concurrent generations vs one at a time.
+//! - **B4** an eval-shaped workload: 60 distinct multiple-choice prompts (~80 tokens) that
+//!   share a system message, each answered greedily up to a newline (as
+//!   `knowledge-proxy/mc`); prompts/s without and with the prompt-prefix cache, one at a
+//!   time and 8 concurrent.
+//!
+//! B1–B3 run on an engine with the prefix cache off, so that repeating a prompt measures
+//! evaluating it rather than finding it cached (and so they compare with earlier runs);
+//! B4 uses a second engine for the cache-on rows.
 //!
 //! Settings come from the environment: `RSP_BENCH_THREADS` (default 2), `RSP_BENCH_REPS`
-//! (default 5), `RSP_BENCH_ONLY` (e.g. `b1,b3`), `RSP_BENCH_CTX` (KV cache size, default
-//! 8192). Medians are reported; the last line is a machine-readable `RESULT {json}`.
+//! (default 5), `RSP_BENCH_ONLY` (e.g. `b1,b3`; default all four), `RSP_BENCH_CTX` (KV
+//! cache size, default 8192). Medians are reported; the last line is a machine-readable `RESULT {json}`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -321,6 +329,111 @@ async fn b3(model: Arc<dyn ModelApi>, reps: usize) -> B3 {
     }
 }
 
+/// The B4 prompts: 12 questions in 5 rotations of their choices, question-major within a
+/// rotation so that consecutive prompts share only the system message and chat template.
+fn quiz_prompts() -> Vec<Vec<Message>> {
+    let qs = questions();
+    let mut out = Vec::new();
+    for rot in 0..5 {
+        for q in &qs {
+            let question = q
+                .context
+                .rsplit("Question: ")
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches("\nAnswer:");
+            let n = q.continuations.len();
+            let lines: Vec<String> = (0..n)
+                .map(|i| {
+                    let letter = char::from(b'A' + i as u8);
+                    format!("{letter}) {}", q.continuations[(i + rot) % n].trim())
+                })
+                .collect();
+            out.push(vec![
+                Message::system(
+                    "You are taking a science quiz. Answer each question with the letter of \
+                     the correct choice.",
+                ),
+                Message::user(format!(
+                    "{question}\n\n{}\n\nAnswer with the letter of the correct choice.",
+                    lines.join("\n")
+                )),
+            ]);
+        }
+    }
+    out
+}
+
+/// One pass over `prompts` with at most `concurrency` in flight: (prompts/s, prompt tokens).
+async fn b4_pass(
+    model: &Arc<dyn ModelApi>,
+    prompts: &[Vec<Message>],
+    concurrency: usize,
+) -> (f64, u64) {
+    let config = GenerateConfig {
+        stop: vec!["\n".into()],
+        ..GenerateConfig::greedy(16)
+    };
+    let t = Instant::now();
+    let calls = prompts.iter().cloned().map(|m| {
+        let (model, config) = (model.clone(), config.clone());
+        async move { model.generate(&m, &config).await }
+    });
+    let done: Vec<_> = futures::stream::iter(calls)
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    let rate = prompts.len() as f64 / t.elapsed().as_secs_f64();
+    let input = done
+        .into_iter()
+        .map(|g| g.expect("generate").usage.input_tokens)
+        .sum();
+    (rate, input)
+}
+
+struct B4 {
+    /// Medians in prompts/s: [no cache, 1 at a time], [no cache, 8], [cache, 1], [cache, 8].
+    rates: [f64; 4],
+    prompt_tokens: u64,
+}
+
+/// The four B4 configurations interleaved within every repetition, so that a change in
+/// machine load hits all of them alike.
+async fn b4(cold: &Arc<dyn ModelApi>, warm: &Arc<dyn ModelApi>, reps: usize) -> B4 {
+    let prompts = quiz_prompts();
+    let mut samples: [Vec<f64>; 4] = Default::default();
+    let mut prompt_tokens = 0;
+    for rep in 0..=reps {
+        for (k, (model, concurrency)) in [(cold, 1), (cold, 8), (warm, 1), (warm, 8)]
+            .into_iter()
+            .enumerate()
+        {
+            let (rate, input) = b4_pass(model, &prompts, concurrency).await;
+            prompt_tokens = input;
+            if rep > 0 {
+                samples[k].push(rate);
+            }
+        }
+    }
+    B4 {
+        rates: samples.map(median),
+        prompt_tokens,
+    }
+}
+
+fn embedded_factory(threads: usize, prefix_cache: bool) -> ProviderFactory {
+    let options = ProviderOptions {
+        embedded: EmbeddedOptions {
+            threads: Some(threads),
+            context_size: u32::try_from(env_usize("RSP_BENCH_CTX", 8192)).unwrap_or(8192),
+            prefix_cache,
+            ..EmbeddedOptions::default()
+        },
+        ..ProviderOptions::new(ProviderEnv::from_process())
+    };
+    ProviderFactory::new(options).expect("factory")
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     // `cargo test --all-targets` runs bench binaries without `--bench`; do not spend
@@ -331,16 +444,8 @@ async fn main() {
     }
     let threads = env_usize("RSP_BENCH_THREADS", 2);
     let reps = env_usize("RSP_BENCH_REPS", 5).max(1);
-    let only = std::env::var("RSP_BENCH_ONLY").unwrap_or_else(|_| "b1,b2,b3".into());
-    let options = ProviderOptions {
-        embedded: EmbeddedOptions {
-            threads: Some(threads),
-            context_size: u32::try_from(env_usize("RSP_BENCH_CTX", 8192)).unwrap_or(8192),
-            ..EmbeddedOptions::default()
-        },
-        ..ProviderOptions::new(ProviderEnv::from_process())
-    };
-    let factory = ProviderFactory::new(options).expect("factory");
+    let only = std::env::var("RSP_BENCH_ONLY").unwrap_or_else(|_| "b1,b2,b3,b4".into());
+    let factory = embedded_factory(threads, false);
     let model = match factory.build("embedded") {
         Ok(m) => m,
         Err(e) => {
@@ -390,6 +495,22 @@ async fn main() {
         result["b3"] = serde_json::json!({
             "concurrent_tps": r.concurrent_tps, "sequential_tps": r.sequential_tps,
             "gain": r.concurrent_tps / r.sequential_tps
+        });
+    }
+    if only.contains("b4") {
+        let cached = embedded_factory(threads, true);
+        let warm = cached.build("embedded").expect("second engine");
+        let r = b4(&model, &warm, reps).await;
+        let [cold_1, cold_8, warm_1, warm_8] = r.rates;
+        println!(
+            "B4 eval-shaped ({} prompts, {} prompt tokens): prompts/s without prefix cache \
+             {cold_1:.2} (1 at a time) / {cold_8:.2} (8 concurrent), with {warm_1:.2} / {warm_8:.2}",
+            quiz_prompts().len(),
+            r.prompt_tokens
+        );
+        result["b4"] = serde_json::json!({
+            "prompts": quiz_prompts().len(), "prompt_tokens": r.prompt_tokens,
+            "cold_1": cold_1, "cold_8": cold_8, "warm_1": warm_1, "warm_8": warm_8
         });
     }
     let load_after = loadavg();

@@ -88,6 +88,10 @@ pub struct ProviderEnv {
     pub anthropic_base_url: Option<String>,
     /// `RSP_MODEL_PATH`: the GGUF for a bare `embedded` spec.
     pub model_path: Option<PathBuf>,
+    /// `RSP_PREFIX_CACHE`: `off`, `0` or `false` switches the embedded engine's prompt
+    /// prefix cache off (see [`EmbeddedOptions::prefix_cache`]); anything else non-empty
+    /// turns it on; unset means off.
+    pub prefix_cache: Option<bool>,
     /// rsp's cache directory: `RSP_CACHE_DIR`, else `$XDG_CACHE_HOME/rsp`, else
     /// `$HOME/.cache/rsp` (models live in its `models/` folder).
     pub cache_dir: Option<PathBuf>,
@@ -112,6 +116,12 @@ impl ProviderEnv {
             anthropic_api_key: get("ANTHROPIC_API_KEY").map(SecretString::new),
             anthropic_base_url: get("ANTHROPIC_BASE_URL"),
             model_path: get("RSP_MODEL_PATH").map(PathBuf::from),
+            prefix_cache: get("RSP_PREFIX_CACHE").map(|v| {
+                !matches!(
+                    v.trim().to_ascii_lowercase().as_str(),
+                    "off" | "0" | "false" | "no"
+                )
+            }),
             cache_dir,
         }
     }
@@ -144,6 +154,7 @@ pub struct ProviderOptions {
 impl ProviderOptions {
     /// Defaults around `env`.
     pub fn new(env: ProviderEnv) -> Self {
+        let prefix_cache = env.prefix_cache.unwrap_or(false);
         Self {
             env,
             openai_base_url: None,
@@ -153,7 +164,10 @@ impl ProviderOptions {
             retry: RetryPolicy::default(),
             initial_concurrency: 8,
             max_concurrency: 64,
-            embedded: EmbeddedOptions::default(),
+            embedded: EmbeddedOptions {
+                prefix_cache,
+                ..EmbeddedOptions::default()
+            },
         }
     }
 }
@@ -342,6 +356,25 @@ mod tests {
         let e = vars(&[("OPENAI_API_KEY", "sk-zzz"), ("OPENAI_BASE_URL", "")]);
         assert_eq!(e.openai_base_url, None, "empty counts as unset");
         assert!(!format!("{e:?}").contains("sk-zzz"));
+    }
+
+    #[test]
+    fn prefix_cache_is_off_unless_switched_on() {
+        let with = |v: &'static str| {
+            ProviderOptions::new(ProviderEnv::from_lookup(move |k| {
+                (k == "RSP_PREFIX_CACHE").then(|| v.to_owned())
+            }))
+            .embedded
+            .prefix_cache
+        };
+        assert!(
+            !ProviderOptions::new(ProviderEnv::default())
+                .embedded
+                .prefix_cache
+        );
+        assert!(with("on") && with("1"));
+        assert!(!with(""), "empty counts as unset");
+        assert!(!with("off") && !with("0") && !with("FALSE") && !with("no"));
     }
 
     #[test]

@@ -16,6 +16,8 @@
 //! token (llama.cpp's unified KV cache stores one cell for all of them): the `n` choices of
 //! a generate call share their prompt, and the continuations of a score call share their
 //! context, so the context is evaluated once and its KV cache reused for every candidate.
+//! Across requests, the last evaluated prompt stays in the cache under a reserved sequence
+//! id and later prompts that start the same way skip that prefix (see [`super::prefix`]).
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -31,6 +33,7 @@ use tokio::sync::oneshot;
 
 use super::EngineError;
 use super::jobs::{ChoiceRun, ContRun, GenJob, Job, ScoreJob, Sink, accept, sampler, score_token};
+use super::prefix::PrefixCache;
 use super::text::TextAssembler;
 use crate::{
     CallMeta, Choice, ContinuationScore, Error, GenerateConfig, Generation, Message, StopReason,
@@ -43,6 +46,7 @@ pub(crate) struct EngineConfig {
     pub(crate) n_ctx: u32,
     pub(crate) n_batch: u32,
     pub(crate) max_seqs: u32,
+    pub(crate) prefix_cache: bool,
 }
 
 /// A request to the engine thread.
@@ -90,6 +94,7 @@ pub(crate) struct Engine<'m> {
     free_cells: usize,
     waiting: VecDeque<Job>,
     active: Vec<Job>,
+    prefix: PrefixCache,
 }
 
 /// KV cells kept in reserve so fragmentation of the unified cache cannot make a decode fail.
@@ -119,6 +124,8 @@ impl<'m> Engine<'m> {
             free_cells: cell_budget(&config),
             waiting: VecDeque::new(),
             active: Vec::new(),
+            // The context is created with one sequence id more than `max_seqs` for this.
+            prefix: PrefixCache::new(max_seqs),
         }
     }
 
@@ -309,8 +316,17 @@ impl<'m> Engine<'m> {
 
     fn admit(&mut self) {
         while let Some(front) = self.waiting.front() {
-            if front.seqs_needed() > self.free_seqs.len() || front.cells() > self.free_cells {
+            if front.seqs_needed() > self.free_seqs.len() {
                 break;
+            }
+            if front.cells() > self.free_cells {
+                // The retained prefix is only an optimisation: give its cells to the job.
+                if self.prefix.cells() > 0 && front.cells() <= self.free_cells + self.prefix.cells()
+                {
+                    self.forget_prefix();
+                } else {
+                    break;
+                }
             }
             let Some(mut job) = self.waiting.pop_front() else {
                 break;
@@ -331,15 +347,87 @@ impl<'m> Engine<'m> {
                             stop: None,
                         });
                     }
+                    let seqs: Vec<i32> = g.choices.iter().map(|c| c.seq).collect();
+                    g.fed = self.reuse_prefix(&g.prompt, &seqs);
                 }
                 Job::Score(s) => {
                     for c in &mut s.conts {
                         c.seq = self.free_seqs.pop().unwrap_or_default();
                     }
+                    let seqs: Vec<i32> = s.conts.iter().map(|c| c.seq).collect();
+                    s.fed = self.reuse_prefix(&s.context, &seqs);
                 }
             }
             self.active.push(job);
         }
+    }
+
+    /// Tags the retained prefix's cells with `seqs` (fresh sequences of a job whose prompt
+    /// is `prompt`); returns how many prompt tokens are thereby already evaluated.
+    fn reuse_prefix(&mut self, prompt: &[LlamaToken], seqs: &[i32]) -> usize {
+        if !self.config.prefix_cache {
+            return 0;
+        }
+        let reuse = self.prefix.reusable(prompt);
+        let Ok(end) = u32::try_from(reuse) else {
+            return 0;
+        };
+        if reuse == 0 {
+            return 0;
+        }
+        for &seq in seqs {
+            if self
+                .ctx
+                .copy_kv_cache_seq(self.prefix.seq(), seq, Some(0), Some(end))
+                .is_err()
+            {
+                for &s in seqs {
+                    let _ = self
+                        .ctx
+                        .clear_kv_cache_seq(u32::try_from(s).ok(), None, None);
+                }
+                return 0;
+            }
+        }
+        tracing::trace!(
+            reused = reuse,
+            prompt = prompt.len(),
+            "prompt prefix reused"
+        );
+        reuse
+    }
+
+    /// Keeps the just-evaluated `prompt` (positions `0..len` of sequence `src`) for later
+    /// requests, replacing the previous one.
+    fn retain_prefix(&mut self, prompt: &[LlamaToken], src: i32) {
+        if !self.config.prefix_cache || !self.prefix.worth_retaining(prompt) {
+            return;
+        }
+        self.forget_prefix();
+        let Ok(end) = u32::try_from(prompt.len()) else {
+            return;
+        };
+        if prompt.len() > self.free_cells {
+            return;
+        }
+        if self
+            .ctx
+            .copy_kv_cache_seq(src, self.prefix.seq(), Some(0), Some(end))
+            .is_ok()
+        {
+            self.prefix.retain(prompt);
+            self.free_cells -= prompt.len();
+        }
+    }
+
+    /// Drops the retained prefix and returns its cells to the budget.
+    fn forget_prefix(&mut self) {
+        if self.prefix.cells() > 0 {
+            let _ = self
+                .ctx
+                .clear_kv_cache_seq(u32::try_from(self.prefix.seq()).ok(), None, None);
+        }
+        self.free_cells += self.prefix.forget();
     }
 
     /// Frees a job's sequences and KV cells.
@@ -465,6 +553,10 @@ impl<'m> Engine<'m> {
                 for c in 0..g.choices.len() {
                     accept(self.model, &self.ctx, g, c, slot.index, self.config.n_ctx);
                 }
+                if let Some(first) = g.choices.first() {
+                    let (prompt, seq) = (g.prompt.clone(), first.seq);
+                    self.retain_prefix(&prompt, seq);
+                }
             }
             (Job::Gen(g), Tag::Choice(c)) => {
                 accept(self.model, &self.ctx, g, c, slot.index, self.config.n_ctx);
@@ -473,6 +565,10 @@ impl<'m> Engine<'m> {
                 let row = self.ctx.get_logits_ith(slot.index);
                 for cont in &mut s.conts {
                     score_token(row, cont, 0);
+                }
+                if let Some(first) = s.conts.first() {
+                    let (context, seq) = (s.context.clone(), first.seq);
+                    self.retain_prefix(&context, seq);
                 }
             }
             (Job::Score(s), Tag::Cont(c, t)) => {
@@ -544,6 +640,8 @@ impl<'m> Engine<'m> {
     }
 
     fn fail_all(&mut self, error: impl Fn() -> EngineError) {
+        // After a failed decode the cache's contents are not trusted any more.
+        self.forget_prefix();
         let jobs: Vec<Job> = self.active.drain(..).collect();
         for job in jobs {
             self.release(&job);

@@ -12,6 +12,7 @@
 
 mod engine;
 mod jobs;
+mod prefix;
 mod text;
 
 use std::num::NonZeroU32;
@@ -80,6 +81,13 @@ pub struct EmbeddedOptions {
     /// Most sequences in flight at once: choices of concurrent generate calls plus
     /// continuations of concurrent score calls. Later requests queue.
     pub max_sequences: u32,
+    /// Keep the last evaluated prompt's KV cache and skip the prefix a new prompt shares
+    /// with it (system messages, few-shot examples). About 25% faster on eval-shaped
+    /// work, but a prompt's logits then depend in the last bits on what ran before it
+    /// (llama.cpp's kernels round differently by batch size and cache layout), so a
+    /// resumed run could answer a near-tie differently. Off by default: an audit tool's
+    /// runs must repeat bit for bit at concurrency 1; `RSP_PREFIX_CACHE=on` opts in.
+    pub prefix_cache: bool,
 }
 
 impl Default for EmbeddedOptions {
@@ -89,6 +97,7 @@ impl Default for EmbeddedOptions {
             context_size: 8192,
             batch_size: 512,
             max_sequences: 16,
+            prefix_cache: false,
         }
     }
 }
@@ -198,7 +207,8 @@ impl EmbeddedModel {
                     .with_n_ctx(NonZeroU32::new(n_ctx))
                     .with_n_batch(n_batch)
                     .with_n_ubatch(n_batch)
-                    .with_n_seq_max(max_seqs)
+                    // One extra sequence id holds the retained prompt prefix.
+                    .with_n_seq_max(max_seqs + 1)
                     .with_n_threads(t)
                     .with_n_threads_batch(t)
                     .with_kv_unified(true);
@@ -211,7 +221,7 @@ impl EmbeddedModel {
                 let Ok(template) = template else {
                     return drop(ready_tx.send(Err(Error::InvalidRequest("no usable chat template"))));
                 };
-                let config = EngineConfig { n_ctx, n_batch, max_seqs };
+                let config = EngineConfig { n_ctx, n_batch, max_seqs, prefix_cache: opts.prefix_cache };
                 tracing::debug!(?config, threads = t, model = %thread_name, "embedded engine ready");
                 let _ = ready_tx.send(Ok(n_ctx));
                 Engine::new(&model, ctx, template, thread_name, thread_path, config).run(&rx);
