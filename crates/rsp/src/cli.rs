@@ -93,6 +93,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Import Inspect AI or lm-evaluation-harness logs as rsp runs (evidence).
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Export a run in another harness's log format.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Print shell completions to stdout.
     Completions {
         /// The shell.
@@ -690,4 +696,59 @@ pub struct AssessArgs {
     /// Where to write the reports (default: reports/<model>/<assessment id>/).
     #[arg(long, short, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// `rsp import`: other harnesses' logs become ordinary rsp runs.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Inspect AI logs (.eval or .json files, or directories of them). Re-importing an
+    /// unchanged file returns the run it already made.
+    Inspect {
+        /// Log files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        opts: ImportOpts,
+    },
+    /// lm-evaluation-harness output: a results_*.json file or a directory holding one,
+    /// with its samples_*.jsonl files.
+    LmEval {
+        /// Results file or directory.
+        path: PathBuf,
+        #[command(flatten)]
+        opts: ImportOpts,
+    },
+}
+
+/// Options shared by the import commands.
+#[derive(Debug, Args)]
+pub struct ImportOpts {
+    /// Record the run as this rsp task (SUITE/TASK), so a policy rule can use it as
+    /// evidence (default: inspect/<task> or lm-eval/<task>).
+    #[arg(long = "as", value_name = "SUITE/TASK")]
+    pub as_task: Option<String>,
+    /// The elicitation the log was produced with, e.g. `cot,fewshot=3,best_of=4,tools`
+    /// (default: plain prompting).
+    #[arg(long, value_name = "LIST")]
+    pub elicitation: Option<String>,
+    /// Registered model name the log evaluated (see `rsp model list`).
+    #[arg(long, value_name = "NAME")]
+    pub model_name: Option<String>,
+    /// Print, per log, the task, model, status, samples, epochs, reported metrics and
+    /// rsp's recomputation, as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rsp export`: a run in another harness's format.
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// An Inspect log (schema version 2, .eval) that `inspect view` opens.
+    Inspect {
+        /// Run id or unique prefix.
+        run: String,
+        /// Output file.
+        #[arg(long, short, value_name = "FILE.eval")]
+        out: PathBuf,
+    },
 }

@@ -7,6 +7,7 @@ mod eval;
 mod forecast;
 mod forecast_project;
 mod init;
+mod interop;
 mod key;
 mod ledger;
 mod ledger_log;
@@ -39,6 +40,8 @@ pub fn run(command: Command, settings: &Settings) -> Result<Code> {
         Command::Decisions(cmd) => sign::decisions(cmd, settings),
         Command::Assess(args) => assess::run(args, settings),
         Command::Status { json } => assess::status(json, settings),
+        Command::Import(cmd) => interop::import(&cmd, settings),
+        Command::Export(cmd) => interop::export(cmd, settings),
         Command::Completions { shell } => {
             let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "rsp", &mut std::io::stdout());
