@@ -92,7 +92,11 @@ async fn knowledge_proxy_on_the_embedded_model() {
             .await
             .unwrap();
         eprintln!("{selector}: {}", out.summary.metrics[0]);
-        assert_eq!((out.summary.completed, out.summary.errors), (3, 0), "{selector}");
+        assert_eq!(
+            (out.summary.completed, out.summary.errors),
+            (3, 0),
+            "{selector}"
+        );
         let m = &out.summary.metrics[0];
         assert_eq!(m.n, 3, "{selector}");
         assert!(m.interval.is_some(), "{selector}: no interval");

@@ -287,7 +287,6 @@ pub(crate) async fn list_runs(store: &dyn RunStore, filter: &RunFilter) -> Resul
         .list_runs(filter)
         .await?
         .into_iter()
-        .filter(|r| r.source == RunSource::Native)
         .map(decode_run)
         .collect()
 }

@@ -55,6 +55,8 @@ fn run_json(run: &StoredRun, stored: u64, errors: u64) -> serde_json::Value {
         "spec": run.spec,
         "summary": run.summary,
         "launch": run.launch,
+        "source": run.record.source.as_str(),
+        "source_sha256": run.record.source_sha256,
     })
 }
 
@@ -93,13 +95,14 @@ async fn runs(cmd: RunsCommand, settings: &Settings) -> Result<Code> {
                     .unwrap_or_default();
                 writeln!(
                     out,
-                    "{}  {:<26} {:<32} {:>6}/{:<6} {:<11} {headline}",
+                    "{}  {:<26} {:<32} {:>6}/{:<6} {:<11} {:<7} {headline}",
                     r.record.id,
                     r.spec.task,
                     r.spec.model,
                     stored,
                     r.spec.planned,
                     r.record.status.as_str(),
+                    r.record.source.as_str(),
                 )?;
             }
         }

@@ -100,6 +100,13 @@ pub(super) async fn gather_runs(
         if !is_of(&run, model) {
             continue;
         }
+        if run.record.source != rsp_store::RunSource::Native {
+            if let Some(e) = imported(store, &run, model, &levels).await? {
+                out.extend(e);
+                used.insert(run.record.id.clone(), run);
+            }
+            continue;
+        }
         let task_id = run.spec.task.clone();
         let task = match tasks.get(&task_id) {
             Some(t) => t.clone(),
@@ -162,6 +169,84 @@ pub(super) async fn gather_runs(
         used.insert(run.record.id.clone(), run);
     }
     Ok((out, used))
+}
+
+/// An imported run (Inspect, lm-eval) as evidence: its suite/task and elicitation are
+/// what the importer declared (`rsp import … --as SUITE/TASK --elicitation …`), since
+/// there is no rsp task file whose hashes could be matched. Metrics are recomputed from
+/// the imported samples at each level, like native runs (no clustering: the importer
+/// keeps no cluster field).
+async fn imported(
+    store: &SqliteStore,
+    run: &StoredRun,
+    model: &ModelRecord,
+    levels: &[f64],
+) -> Result<Option<Vec<EvidenceRun>>> {
+    let import = run.record.config.get("import");
+    let selector = import
+        .and_then(|i| i.get("as"))
+        .and_then(|v| v.as_str())
+        .unwrap_or(&run.spec.task);
+    let Some((suite, task)) = selector.split_once('/') else {
+        return Ok(None);
+    };
+    let elicitation: Elicitation = import
+        .and_then(|i| i.get("elicitation"))
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    let Some(summary) = &run.summary else {
+        return Ok(None);
+    };
+    let defs: Vec<rsp_eval::metrics::MetricDef> = summary
+        .metrics
+        .iter()
+        .map(|m| rsp_eval::metrics::MetricDef {
+            name: m.name.clone(),
+            scorer: m.scorer.clone(),
+            lower_is_better: m.lower_is_better,
+        })
+        .collect();
+    let samples = store_sink::samples(store, &run.record.id).await?;
+    let mut out = Vec::new();
+    for &level in levels {
+        let Ok(confidence) = rsp_stats::Confidence::new(level) else {
+            continue;
+        };
+        let options = StatsOptions {
+            confidence,
+            cluster_by: None,
+            seed: run.spec.seed,
+        };
+        let mut metrics = BTreeMap::new();
+        for def in &defs {
+            if let Ok(m) = summarise_metric(&samples, def, run.spec.reducer, &options)
+                && let Some(i) = m.interval
+            {
+                metrics.insert(
+                    def.name.clone(),
+                    Estimate {
+                        value: m.estimate,
+                        lower: i.lower(),
+                        upper: i.upper(),
+                        n: m.n as u64,
+                        method: i.method().to_string(),
+                        confidence: level,
+                    },
+                );
+            }
+        }
+        out.push(EvidenceRun {
+            run_id: run.record.id.clone(),
+            suite: suite.to_owned(),
+            task: task.to_owned(),
+            model: model.name.clone(),
+            elicitation: elicitation.clone(),
+            completed_at: run.record.finished_at,
+            imported: true,
+            metrics,
+        });
+    }
+    Ok(Some(out))
 }
 
 /// Every attestation, with its evidence file hashed now (`None` when it is gone).
