@@ -127,34 +127,9 @@ pub(super) async fn gather_runs(
         };
         let samples = store_sink::samples(store, &run.record.id).await?;
         let completed_at: Option<DateTime<Utc>> = run.record.finished_at;
+        let defs = task.metric_defs();
         for &level in &levels {
-            let Ok(confidence) = rsp_stats::Confidence::new(level) else {
-                continue;
-            };
-            let options = StatsOptions {
-                confidence,
-                cluster_by: task.cluster_by.clone(),
-                seed: run.spec.seed,
-            };
-            let mut metrics = BTreeMap::new();
-            for def in task.metric_defs() {
-                let Ok(m) = summarise_metric(&samples, &def, run.spec.reducer, &options) else {
-                    continue;
-                };
-                if let Some(i) = m.interval {
-                    metrics.insert(
-                        def.name.clone(),
-                        Estimate {
-                            value: m.estimate,
-                            lower: i.lower(),
-                            upper: i.upper(),
-                            n: m.n as u64,
-                            method: i.method().to_string(),
-                            confidence: level,
-                        },
-                    );
-                }
-            }
+            let metrics = estimates(&samples, &defs, &run, task.cluster_by.as_deref(), level);
             out.push(EvidenceRun {
                 run_id: run.record.id.clone(),
                 suite: task.suite.clone(),
@@ -169,6 +144,42 @@ pub(super) async fn gather_runs(
         used.insert(run.record.id.clone(), run);
     }
     Ok((out, used))
+}
+
+/// Every metric of a run with its interval at `level`, recomputed from the samples.
+/// Metrics without an interval (nothing scored) are left out: no evidence.
+fn estimates(
+    samples: &[rsp_eval::SampleResult],
+    defs: &[rsp_eval::metrics::MetricDef],
+    run: &StoredRun,
+    cluster_by: Option<&str>,
+    level: f64,
+) -> BTreeMap<String, Estimate> {
+    let Ok(confidence) = rsp_stats::Confidence::new(level) else {
+        return BTreeMap::new();
+    };
+    let options = StatsOptions {
+        confidence,
+        cluster_by: cluster_by.map(str::to_owned),
+        seed: run.spec.seed,
+    };
+    defs.iter()
+        .filter_map(|def| {
+            let m = summarise_metric(samples, def, run.spec.reducer, &options).ok()?;
+            let i = m.interval?;
+            Some((
+                def.name.clone(),
+                Estimate {
+                    value: m.estimate,
+                    lower: i.lower(),
+                    upper: i.upper(),
+                    n: m.n as u64,
+                    method: i.method().to_string(),
+                    confidence: level,
+                },
+            ))
+        })
+        .collect()
 }
 
 /// An imported run (Inspect, lm-eval) as evidence: its suite/task and elicitation are
@@ -209,32 +220,7 @@ async fn imported(
     let samples = store_sink::samples(store, &run.record.id).await?;
     let mut out = Vec::new();
     for &level in levels {
-        let Ok(confidence) = rsp_stats::Confidence::new(level) else {
-            continue;
-        };
-        let options = StatsOptions {
-            confidence,
-            cluster_by: None,
-            seed: run.spec.seed,
-        };
-        let mut metrics = BTreeMap::new();
-        for def in &defs {
-            if let Ok(m) = summarise_metric(&samples, def, run.spec.reducer, &options)
-                && let Some(i) = m.interval
-            {
-                metrics.insert(
-                    def.name.clone(),
-                    Estimate {
-                        value: m.estimate,
-                        lower: i.lower(),
-                        upper: i.upper(),
-                        n: m.n as u64,
-                        method: i.method().to_string(),
-                        confidence: level,
-                    },
-                );
-            }
-        }
+        let metrics = estimates(&samples, &defs, run, None, level);
         out.push(EvidenceRun {
             run_id: run.record.id.clone(),
             suite: suite.to_owned(),
