@@ -3,7 +3,7 @@
 
 use std::io::Write as _;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use futures::StreamExt as _;
 use rsp_model::{
     GenerateConfig, Message, ProviderEnv, ProviderFactory, ProviderOptions, ResponseCache as _,
@@ -17,10 +17,7 @@ use crate::settings::Settings;
 use crate::store_cache::StoreResponseCache;
 
 pub fn run(args: ChatArgs, settings: &Settings) -> Result<Code> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     runtime.block_on(chat(args, settings))
 }
 

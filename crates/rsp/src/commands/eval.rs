@@ -24,10 +24,7 @@ use crate::settings::Settings;
 use crate::store_sink::{Launch, StoreSink, load_run, open_store, store_location};
 
 pub fn run(args: EvalArgs, settings: &Settings) -> Result<Code> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     match runtime.block_on(eval(args, settings)) {
         Err(e) => match e.downcast_ref::<Interrupted>() {
             Some(i) => {

@@ -38,11 +38,7 @@ pub fn run(args: &InitArgs) -> Result<Code> {
     fs_err::create_dir_all(dir.join(SUITES_DIR))?;
     // The audit log starts here: its key, and the first policy version.
     let project = crate::project::Project { root: dir.clone() };
-    let log_key = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?
-        .block_on(crate::audit::record_init(&project))?;
+    let log_key = super::store_runtime()?.block_on(crate::audit::record_init(&project))?;
     // The embedded model is registered with its published facts, so triggers and forecasts
     // have its compute from the start.
     let registered = runtime()?.block_on(register_embedded(&project))?;

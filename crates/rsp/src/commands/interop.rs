@@ -44,12 +44,7 @@ use crate::exit::Code;
 use crate::settings::Settings;
 use crate::store_sink::{self, open_store, store_location};
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-}
+use super::store_runtime as runtime;
 
 /// Parses `cot,fewshot=3,best_of=4,tools` (or `plain`) into an elicitation.
 pub(crate) fn parse_elicitation(text: &str) -> Result<Elicitation> {

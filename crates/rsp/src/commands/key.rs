@@ -38,12 +38,7 @@ pub fn run(cmd: KeyCommand, settings: &Settings) -> Result<Code> {
 }
 
 /// A single-threaded runtime: the governance commands make a handful of store calls.
-pub(super) fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-}
+pub(super) use super::store_runtime as runtime;
 
 /// The project's store (`.rsp/rsp.db`), created if needed.
 pub(super) async fn open_store(project: &Project) -> Result<SqliteStore> {

@@ -14,12 +14,7 @@ use crate::exit::Code;
 use crate::settings::Settings;
 
 pub fn run(cmd: LedgerCommand, settings: &Settings) -> Result<Code> {
-    let runtime = || {
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the async runtime")
-    };
+    let runtime = super::runtime;
     match cmd {
         LedgerCommand::VerifyProof { file } => verify_proof(&file),
         LedgerCommand::Verify {

@@ -17,11 +17,28 @@ mod runs;
 mod safeguard;
 mod sign;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 
 use crate::cli::Command;
 use crate::exit::Code;
 use crate::settings::Settings;
+
+/// The runtime for commands that run models or evals (several tasks in flight, and
+/// `block_in_place` for the ledger's synchronous artifact lookups).
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// A single-threaded runtime for commands that only read or write the store.
+pub(crate) fn store_runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
 
 pub fn run(command: Command, settings: &Settings) -> Result<Code> {
     match command {

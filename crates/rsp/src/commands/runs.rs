@@ -22,12 +22,7 @@ async fn existing_store(settings: &Settings) -> Result<Option<std::sync::Arc<Sql
     Ok(Some(open_store(&path).await?))
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-}
+use super::store_runtime as runtime;
 
 pub fn run(cmd: RunsCommand, settings: &Settings) -> Result<Code> {
     runtime()?.block_on(runs(cmd, settings))

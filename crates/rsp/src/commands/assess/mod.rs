@@ -34,11 +34,7 @@ use crate::settings::Settings;
 use crate::store_sink::Launch;
 
 pub fn run(args: AssessArgs, settings: &Settings) -> Result<Code> {
-    let result = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?
-        .block_on(assess(args, settings));
+    let result = super::runtime()?.block_on(assess(args, settings));
     if let Err(e) = &result
         && let Some(i) = e.downcast_ref::<super::eval::Interrupted>()
     {
@@ -50,11 +46,7 @@ pub fn run(args: AssessArgs, settings: &Settings) -> Result<Code> {
 }
 
 pub fn status(json: bool, settings: &Settings) -> Result<Code> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?
-        .block_on(print::status(json, settings))
+    super::runtime()?.block_on(print::status(json, settings))
 }
 
 /// The registered model `wanted` names: by name, or by spec when exactly one
