@@ -72,6 +72,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../suites/autonomy-proxy/suite.toml"),
     ),
     (
+        "autonomy-proxy/agent.toml",
+        include_str!("../suites/autonomy-proxy/agent.toml"),
+    ),
+    (
         "autonomy-proxy/tasks.jsonl",
         include_str!("../suites/autonomy-proxy/tasks.jsonl"),
     ),
@@ -355,12 +359,11 @@ mod tests {
         let rc = c.load("refusal-calibration").unwrap();
         assert_eq!(rc[0].metric_defs()[0].name, "refusal_rate");
         assert!(rc[0].metric_defs()[0].lower_is_better);
-        match c.load("autonomy-proxy") {
-            Err(Error::SuiteUnavailable { reason, .. }) => {
-                assert!(reason.contains("tool-use sandbox not yet available"));
-            }
-            other => panic!("{other:?}"),
-        }
+        let ap = c.load("autonomy-proxy").unwrap();
+        assert_eq!(ap[0].samples.len(), 22);
+        assert!(ap[0].needs_sandbox() && !kp[0].needs_sandbox());
+        assert!(ap[0].samples.iter().all(|s| s.check.is_some()));
+        assert_eq!(ap[0].samples[0].files.len(), 5);
         assert!(matches!(c.load("nope"), Err(Error::UnknownSuite { .. })));
         assert!(matches!(
             c.load("knowledge-proxy/zzz"),

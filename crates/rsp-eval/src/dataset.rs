@@ -6,7 +6,7 @@
 //! problem becomes a [`Diagnostic`] pointing at the row's line and, where it can be found,
 //! the field, so a broken dataset is reported whole rather than one error per run.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 
 use rsp_policy::diag::Diagnostic;
@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::sample::Sample;
+use crate::scorer::Check;
 
 /// File format of a dataset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +52,10 @@ pub struct FieldMap {
     /// One field holding a metadata object (JSONL), or a list of fields copied into the
     /// metadata (JSONL or CSV).
     pub metadata: OneOrMany,
+    /// Field holding the files of a tool-using sample (an object of relative path → text).
+    pub files: String,
+    /// Field holding the end-state check of a tool-using sample.
+    pub check: String,
 }
 
 impl Default for FieldMap {
@@ -61,6 +66,8 @@ impl Default for FieldMap {
             target: "target".into(),
             choices: OneOrMany::One("choices".into()),
             metadata: OneOrMany::One("metadata".into()),
+            files: "files".into(),
+            check: "check".into(),
         }
     }
 }
@@ -323,12 +330,35 @@ fn row_to_sample(
     };
     let choices = read_choices(row, &fields.choices, &mut diags, &bad);
     let metadata = read_metadata(row, &fields.metadata, &mut diags, &bad);
+    let files = read_files(row, &fields.files, &mut diags, &bad);
+    let check = match row.fields.get(&fields.check) {
+        None | Some(Value::Null) => None,
+        Some(v) => match serde_json::from_value::<Check>(v.clone()) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                diags.push(bad(
+                    "dataset::bad-check",
+                    &fields.check,
+                    format!(
+                        "field `{}` is not a valid end-state check: {e}",
+                        fields.check
+                    ),
+                ));
+                None
+            }
+        },
+    };
+    if let Some(problem) = check.as_ref().and_then(Check::problem) {
+        diags.push(bad("dataset::bad-check", &fields.check, problem));
+    }
     let mut sample = Sample {
         id,
         input,
         target,
         choices,
         metadata,
+        files,
+        check,
         line: row.line,
     };
     if needs.choices {
@@ -397,6 +427,54 @@ fn normalise_target_letter(sample: &mut Sample) {
     if let Some(letter) = found.and_then(Sample::letter) {
         sample.target = vec![letter.to_string()];
     }
+}
+
+/// The `files` object: relative paths that stay inside the working directory, text values.
+fn read_files(
+    row: &Row,
+    field: &str,
+    diags: &mut Vec<Diagnostic>,
+    bad: &impl Fn(&'static str, &str, String) -> Diagnostic,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    match row.fields.get(field) {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(map)) => {
+            for (path, text) in map {
+                match (safe_relative(path), text.as_str()) {
+                    (true, Some(t)) => {
+                        out.insert(path.clone(), t.to_owned());
+                    }
+                    (false, _) => diags.push(bad(
+                        "dataset::unsafe-path",
+                        field,
+                        format!("file path {path:?} must be relative and stay inside the working directory"),
+                    )),
+                    (true, None) => diags.push(bad(
+                        "dataset::field-type",
+                        field,
+                        format!("the contents of file {path:?} must be a string"),
+                    )),
+                }
+            }
+        }
+        Some(_) => diags.push(bad(
+            "dataset::field-type",
+            field,
+            format!("field `{field}` (the files) must be an object of path to text"),
+        )),
+    }
+    out
+}
+
+/// Relative, non-empty, no `..`, no absolute component.
+pub(crate) fn safe_relative(path: &str) -> bool {
+    use std::path::Component;
+    let p = std::path::Path::new(path);
+    !path.trim().is_empty()
+        && !path.contains('\0')
+        && p.components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }
 
 fn read_choices(
@@ -568,6 +646,44 @@ mod tests {
     }
 
     #[test]
+    fn tool_samples_need_safe_file_paths_and_valid_checks() {
+        let good = r#"{"id": "a", "input": "x", "files": {"d/f.txt": "hi"}, "check": {"kind": "answer_equals", "expected": "1"}}"#;
+        let s = parse_dataset(
+            good,
+            DatasetFormat::Jsonl,
+            &FieldMap::default(),
+            &RowRequirements::default(),
+        )
+        .unwrap();
+        assert_eq!(s[0].files["d/f.txt"], "hi");
+        assert!(s[0].check.is_some());
+        let bad = concat!(
+            r#"{"id": "a", "input": "x", "files": {"../f": "hi", "/etc/x": "y"}}"#,
+            "\n",
+            r#"{"id": "b", "input": "x", "check": {"kind": "file_equals", "path": "/abs", "expected": "1"}}"#,
+            "\n",
+            r#"{"id": "c", "input": "x", "check": {"kind": "bogus"}}"#,
+        );
+        let d = parse_dataset(
+            bad,
+            DatasetFormat::Jsonl,
+            &FieldMap::default(),
+            &RowRequirements::default(),
+        )
+        .unwrap_err();
+        let codes: Vec<_> = d.iter().map(|d| d.code).collect();
+        assert_eq!(
+            codes,
+            [
+                "dataset::unsafe-path",
+                "dataset::unsafe-path",
+                "dataset::bad-check",
+                "dataset::bad-check"
+            ]
+        );
+    }
+
+    #[test]
     fn parses_csv_with_choice_columns() {
         let text = "qid,question,a,b,c,answer,topic\n1,Q one,x,y,z,C,phys\n2,Q two,x,y,z,A,bio\n";
         let fields = FieldMap {
@@ -576,6 +692,7 @@ mod tests {
             target: "answer".into(),
             choices: OneOrMany::Many(vec!["a".into(), "b".into(), "c".into()]),
             metadata: OneOrMany::Many(vec!["topic".into()]),
+            ..FieldMap::default()
         };
         let s = parse_dataset(text, DatasetFormat::Csv, &fields, &mc_needs()).unwrap();
         assert_eq!(s[0].choices, ["x", "y", "z"]);

@@ -18,6 +18,11 @@
 //!   (so retries cannot skew which answers are kept); the last failure is recorded with
 //!   every earlier error and counted in the summary, never scored as wrong. Token usage of
 //!   failed attempts is kept in `total_usage`.
+//! - **Sandbox.** A task with tools gets one [`Sandbox`] per run (opening it reaps what a
+//!   killed rsp left behind) and a fresh [`rsp_sandbox::Workspace`] per attempt, with the
+//!   sample's files laid out; it is removed once the sample is scored. Without isolation
+//!   the run refuses unless [`RunConfig::allow_unsafe_local_tools`] is set; either way
+//!   the isolation is recorded in the provenance (and, for tool tasks, in the run's key).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -25,6 +30,7 @@ use std::time::{Duration, Instant};
 
 use futures::{FutureExt, StreamExt};
 use rsp_model::{ModelApi, Usage};
+use rsp_sandbox::{Isolation, Sandbox};
 use rsp_stats::Interval;
 
 use crate::error::{Error, chain};
@@ -60,6 +66,9 @@ pub struct RunConfig {
     pub max_concurrency: Option<usize>,
     /// Extra attempts for a sample-epoch that fails with an error.
     pub retry_errors: u32,
+    /// Run tool tasks without isolation when none is available (`--unsafe-local-tools`):
+    /// no network namespace, no separate user; rlimits and timeouts still apply.
+    pub allow_unsafe_local_tools: bool,
 }
 
 impl Default for RunConfig {
@@ -70,6 +79,7 @@ impl Default for RunConfig {
             epochs: None,
             max_concurrency: None,
             retry_errors: 1,
+            allow_unsafe_local_tools: false,
         }
     }
 }
@@ -122,6 +132,12 @@ pub fn plan_run(task: &Task, models: &Models, config: &RunConfig) -> RunSpec {
         seed: config.seed,
         host: host_name(),
         created_at: chrono::Utc::now().to_rfc3339(),
+        sandbox: task
+            .needs_sandbox()
+            .then(|| match sandbox_isolation(config) {
+                Ok(iso) => iso.describe().to_owned(),
+                Err(_) => "unavailable".to_owned(),
+            }),
     };
     let key = RunSpec::identity_key(
         &task.id,
@@ -142,6 +158,17 @@ pub fn plan_run(task: &Task, models: &Models, config: &RunConfig) -> RunSpec {
         limit: config.limit,
         planned: n * epochs as usize,
         provenance,
+    }
+}
+
+/// The isolation tool tasks get here: the best the probe finds, else
+/// [`Isolation::None`] when unsandboxed tools are allowed, else the probe's reason.
+pub fn sandbox_isolation(config: &RunConfig) -> Result<Isolation, String> {
+    let p = rsp_sandbox::probe();
+    match (p.isolation, config.allow_unsafe_local_tools) {
+        (Some(i), _) => Ok(i),
+        (None, true) => Ok(Isolation::None),
+        (None, false) => Err(p.reason()),
     }
 }
 
@@ -206,6 +233,15 @@ pub async fn run_task(
             epochs: spec.epochs,
         });
     }
+    let sandbox = match &task.sandbox {
+        Some(limits) => {
+            let iso = sandbox_isolation(config)
+                .map_err(|reason| Error::Sandbox(rsp_sandbox::Error::Unavailable { reason }))?;
+            let sb = Sandbox::new(Sandbox::default_root(), iso, *limits).map_err(Error::Sandbox)?;
+            Some(Arc::new(sb))
+        }
+        None => None,
+    };
     let run = sink
         .create_or_resume_run(&spec)
         .await
@@ -268,7 +304,15 @@ pub async fn run_task(
         .max(1);
     let mut stream = futures::stream::iter(todo.into_iter().map(|(sample, epoch)| {
         let seed = sample_seed(config.seed, &sample.id, epoch);
-        run_sample(task, models, sample, epoch, seed, config.retry_errors)
+        run_sample(
+            task,
+            models,
+            sandbox.clone(),
+            sample,
+            epoch,
+            seed,
+            config.retry_errors,
+        )
     }))
     .buffer_unordered(concurrency);
     let mut finished = resumed;
@@ -315,6 +359,19 @@ pub async fn run_task(
     })
 }
 
+/// A fresh working directory with the sample's files, recorded in the sample's store.
+fn prepare_workspace(sandbox: &Sandbox, state: &mut TaskState) -> Result<(), Error> {
+    let ws = sandbox.workspace().map_err(Error::Sandbox)?;
+    ws.write_files(&state.sample.files)
+        .map_err(Error::Sandbox)?;
+    state.store.insert(
+        "sandbox".into(),
+        serde_json::Value::String(sandbox.isolation().describe().to_owned()),
+    );
+    state.workspace = Some(Arc::new(ws));
+    Ok(())
+}
+
 /// One attempt: the solver chain (under the time limit), then every scorer.
 async fn attempt(task: &Task, ctx: &SolveContext, state: &mut TaskState) -> Result<(), Error> {
     match task.limits.time_limit() {
@@ -339,6 +396,7 @@ fn now() -> String {
 async fn run_sample(
     task: &Task,
     models: &Models,
+    sandbox: Option<Arc<Sandbox>>,
     sample: Arc<Sample>,
     epoch: u32,
     seed: u64,
@@ -362,7 +420,13 @@ async fn run_sample(
     let mut attempt_no = 0;
     loop {
         let mut state = TaskState::new(Arc::clone(&sample), epoch, seed);
-        let mut outcome = attempt(task, &ctx, &mut state).await;
+        let mut outcome = match &sandbox {
+            Some(sb) => prepare_workspace(sb, &mut state),
+            None => Ok(()),
+        };
+        if outcome.is_ok() {
+            outcome = attempt(task, &ctx, &mut state).await;
+        }
         let mut scores = std::collections::BTreeMap::new();
         if outcome.is_ok() {
             for scorer in &task.scorers {
@@ -379,6 +443,9 @@ async fn run_sample(
         }
         total_usage.input_tokens += state.usage.input_tokens;
         total_usage.output_tokens += state.usage.output_tokens;
+        // Scored: the working directory can go now (the last reference may still be held
+        // by a tool call the time limit cut short; it is removed when that call returns).
+        state.workspace = None;
         let error = outcome.err().map(|e| chain(&e));
         if error.is_some() && attempt_no < retry_errors {
             earlier_errors.extend(error);

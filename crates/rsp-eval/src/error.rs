@@ -144,6 +144,10 @@ pub enum Error {
         /// Key requested.
         requested: String,
     },
+    /// The tool sandbox could not be set up or run a command (including: no isolation
+    /// available and unsandboxed tools not allowed).
+    #[error("sandbox")]
+    Sandbox(#[source] rsp_sandbox::Error),
     /// Two sample lists given to `compare` were from different tasks.
     #[error("cannot compare: {0}")]
     Incomparable(String),

@@ -18,6 +18,8 @@
 //! | statistics | [`metrics`], [`compare`] | [`RunSummary`], [`compare()`] |
 //! | storage | [`sink`] | [`RunSink`] |
 //! | execution | [`engine`] | [`run_task`] |
+//! | tools and the agent protocol | [`tools`], [`solver::React`] | [`tools::parse_reply`] |
+//! | end-state scoring | [`scorer::end_state`] | [`scorer::Check`] |
 //!
 //! Choices that matter:
 //!
@@ -34,6 +36,11 @@
 //!   before it counts; order and per-sample seeds derive from (run seed, sample id, epoch),
 //!   so resumption reproduces an uninterrupted run and never duplicates or loses a sample.
 //!   Errors are recorded and counted, never scored as wrong.
+//! - **Sandboxed tools.** Tasks with `use_tools` or the `end_state` scorer get a fresh
+//!   working directory per sample-epoch from `rsp-sandbox` (no network, rlimits, timeout,
+//!   cleanup). Without isolation they refuse to run unless
+//!   [`RunConfig::allow_unsafe_local_tools`] is set, and the run's provenance records the
+//!   isolation used.
 //! - **No global state.** Models, sinks and progress reporters are passed in.
 
 #![deny(missing_docs)]
@@ -57,6 +64,7 @@ pub mod sink;
 pub mod solver;
 pub mod state;
 pub mod task;
+pub mod tools;
 mod validate;
 
 pub use catalog::{BUILTIN_SUITES, Catalog, SuiteInfo, SuiteOrigin};
@@ -64,6 +72,7 @@ pub use compare::{CompareOptions, MetricComparison, compare};
 pub use dataset::{DatasetFormat, FieldMap, parse_dataset};
 pub use engine::{
     Models, RunConfig, RunOutcome, check_models, default_concurrency, plan_run, run_task,
+    sandbox_isolation,
 };
 pub use error::{Error, FileDiagnostics, SinkError};
 pub use metrics::{MetricSummary, RunSummary, StatsOptions};
@@ -114,6 +123,7 @@ pub(crate) mod testing {
                 seed: 0,
                 host: "h".into(),
                 created_at: String::new(),
+                sandbox: None,
             },
         }
     }

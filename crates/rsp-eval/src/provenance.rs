@@ -63,6 +63,10 @@ pub struct Provenance {
     pub host: String,
     /// When the run was created (RFC 3339, UTC).
     pub created_at: String,
+    /// How tool calls were isolated, for tasks with tools
+    /// (`unshare(net,pid,ipc,uts)+setpriv(uid)+prlimit`, or `none (unsafe-local-tools)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<String>,
 }
 
 #[cfg(test)]

@@ -68,7 +68,7 @@ impl RunSpec {
         limit: Option<usize>,
         p: &Provenance,
     ) -> String {
-        let identity = serde_json::json!({
+        let mut identity = serde_json::json!({
             "task": task,
             "task_version": task_version,
             "epochs": epochs,
@@ -83,6 +83,11 @@ impl RunSpec {
             "generate_config": p.generate_config,
             "seed": p.seed,
         });
+        // Only tool tasks carry a sandbox, so keys of every other run are unchanged; a
+        // sandboxed and an unsandboxed run of the same task are different runs.
+        if let (Some(s), Some(map)) = (&p.sandbox, identity.as_object_mut()) {
+            map.insert("sandbox".into(), serde_json::Value::String(s.clone()));
+        }
         sha256_hex(identity.to_string().as_bytes())
     }
 }

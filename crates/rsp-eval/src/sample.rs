@@ -1,7 +1,11 @@
 //! One dataset item, as every solver and scorer sees it.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use crate::scorer::end_state::Check;
 
 /// One item of a dataset (Inspect's `Sample`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,6 +22,13 @@ pub struct Sample {
     /// Free-form metadata (topic, difficulty, answer type…), used by clustering and by the
     /// `switch` scorer.
     pub metadata: Map<String, Value>,
+    /// Files laid out in the sample's working directory before the agent starts (relative
+    /// path → UTF-8 text), for tool-using tasks (Inspect's `files`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, String>,
+    /// How the `end_state` scorer judges the working directory afterwards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<Check>,
     /// 1-based line (JSONL) or record line (CSV) the item came from, for diagnostics.
     pub line: usize,
 }
@@ -86,6 +97,8 @@ pub(crate) mod testing {
                 .map(String::from)
                 .to_vec(),
             metadata: Map::new(),
+            files: BTreeMap::new(),
+            check: None,
             line: 1,
         }
     }
@@ -102,6 +115,8 @@ pub(crate) mod testing {
             },
             choices: Vec::new(),
             metadata: Map::new(),
+            files: BTreeMap::new(),
+            check: None,
             line: 1,
         }
     }

@@ -95,6 +95,12 @@ pub enum LimitHit {
     Time,
     /// The sample's token limit (input plus output over all calls).
     Tokens,
+    /// The agent loop's turn (model call) limit.
+    Messages,
+    /// The agent loop's tool-call limit.
+    ToolCalls,
+    /// The conversation outgrew the model's context window.
+    Context,
 }
 
 /// Everything a sample accumulates while it is solved.
@@ -124,6 +130,11 @@ pub struct TaskState {
     pub store: Map<String, Value>,
     /// Set when a limit stopped the chain early.
     pub limit: Option<LimitHit>,
+    /// The sample's sandboxed working directory (tool-using tasks), removed when the last
+    /// reference is dropped.
+    pub workspace: Option<Arc<rsp_sandbox::Workspace>>,
+    /// Tools the agent may call (set by `use_tools`).
+    pub tools: Vec<crate::tools::Tool>,
 }
 
 impl TaskState {
@@ -142,6 +153,8 @@ impl TaskState {
             call_retries: Vec::new(),
             store: Map::new(),
             limit: None,
+            workspace: None,
+            tools: Vec::new(),
         }
     }
 

@@ -163,6 +163,8 @@ pub(crate) struct TaskFile {
     pub(crate) limits: Option<Spanned<Limits>>,
     #[serde(default)]
     pub(crate) stats: Option<Spanned<StatsSpec>>,
+    #[serde(default)]
+    pub(crate) sandbox: Option<Spanned<rsp_sandbox::Limits>>,
 }
 
 /// sha256 of everything a run's results depend on besides the model.
@@ -215,6 +217,9 @@ pub struct Task {
     pub cluster_by: Option<String>,
     /// Provenance hashes.
     pub hashes: TaskHashes,
+    /// Limits of every sandboxed command (the `[sandbox]` table), for tasks with tools or
+    /// end-state checks; `None` for tasks that need no working directory.
+    pub sandbox: Option<rsp_sandbox::Limits>,
 }
 
 impl Task {
@@ -222,6 +227,11 @@ impl Task {
     pub fn needs_judge(&self) -> bool {
         self.solvers.iter().any(SolverSpec::needs_judge)
             || self.scorers.iter().any(ScorerSpec::needs_judge)
+    }
+
+    /// True when samples need a sandboxed working directory (`use_tools`, `end_state`).
+    pub fn needs_sandbox(&self) -> bool {
+        self.sandbox.is_some()
     }
 
     /// True when the task scores log-likelihoods (the model must support scoring).
@@ -324,6 +334,26 @@ pub fn load_task(
     }
     let solvers: Vec<SolverSpec> = file.solver.iter().map(|s| s.get_ref().clone()).collect();
     let scorers: Vec<ScorerSpec> = file.scorer.iter().map(|s| s.get_ref().clone()).collect();
+    let needs_sandbox = solvers.iter().any(|s| matches!(s, SolverSpec::UseTools(_)))
+        || scorers.iter().any(|s| matches!(s, ScorerSpec::EndState(_)));
+    let sandbox = needs_sandbox.then(|| {
+        file.sandbox
+            .as_ref()
+            .map(|l| *l.get_ref())
+            .unwrap_or_default()
+    });
+    if let Some(l) = &file.sandbox {
+        for p in l.get_ref().problems() {
+            diags.push(spanned_err("task::sandbox", l.span(), p));
+        }
+        if !needs_sandbox {
+            diags.push(spanned_err(
+                "task::sandbox",
+                l.span(),
+                "[sandbox] limits apply only to tasks with use_tools or the end_state scorer",
+            ));
+        }
+    }
     let dataset = file.dataset.get_ref();
     let format = dataset.format.or_else(|| infer_format(&dataset.path));
     if format.is_none() {
@@ -496,6 +526,7 @@ pub fn load_task(
             dev: dev_src.map(|d| sha256_hex(d.text.as_bytes())),
             templates,
         },
+        sandbox,
     })
 }
 

@@ -127,6 +127,35 @@ pub(crate) fn check_chain(file: &TaskFile) -> Vec<Diagnostic> {
             .help("end the prompt steps with [[solver]] kind = \"generate\""),
         );
     }
+    let tools_at = file
+        .solver
+        .iter()
+        .position(|s| matches!(s.get_ref(), SolverSpec::UseTools(_)));
+    for (i, s) in file.solver.iter().enumerate() {
+        match s.get_ref() {
+            SolverSpec::React(_) if tools_at.is_none_or(|t| t > i) => d.push(
+                spanned_err(
+                    "task::react-needs-tools",
+                    s.span(),
+                    "react needs a use_tools step before it",
+                )
+                .help("add [[solver]] kind = \"use_tools\" before the react step"),
+            ),
+            SolverSpec::UseTools(_)
+                if !file
+                    .solver
+                    .iter()
+                    .any(|x| matches!(x.get_ref(), SolverSpec::React(_))) =>
+            {
+                d.push(spanned_err(
+                    "task::tools-unused",
+                    s.span(),
+                    "use_tools enables tools, but only the react step calls them",
+                ));
+            }
+            _ => {}
+        }
+    }
     if let (true, Some(span)) = (loglikelihood, has_cot) {
         d.push(spanned_err(
             "task::cot-loglikelihood",

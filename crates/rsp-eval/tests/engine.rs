@@ -129,6 +129,7 @@ async fn interrupted_run_resumes_from_jsonl_without_loss_or_duplicates() {
         epochs: Some(2),
         max_concurrency: Some(3),
         retry_errors: 0,
+        allow_unsafe_local_tools: false,
     };
 
     // First invocation: the model stalls after 7 answers; once those 7 are committed the

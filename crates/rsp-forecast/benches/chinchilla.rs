@@ -5,6 +5,15 @@
 //! at the workspace root; docs/forecast.md has the protocol and numbers.
 //!
 //! Run: `cargo bench -p rsp-forecast --bench chinchilla`.
+//!
+//! Besides criterion's per-phase estimates, the bench ends by timing the
+//! whole protocol (grid, then bootstrap) three times with a wall clock and
+//! printing the median as one JSON line with the same keys as the scipy
+//! script's output (`grid_seconds`, `bootstrap_seconds`, `total_seconds`,
+//! the optimum and the bootstrap standard errors), so the two totals can be
+//! compared directly.
+
+use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rsp_forecast::{
@@ -50,6 +59,49 @@ fn bench(c: &mut Criterion) {
         });
     });
     g.finish();
+    summary(&data, &opts, &boot);
+}
+
+/// Wall-clock the whole protocol three times and print the median run as
+/// JSON, comparable with `benches/forecast/chinchilla_scipy.py`.
+fn summary(data: &ChinchillaData, opts: &ChinchillaOptions, boot: &BootstrapOptions) {
+    let mut runs: Vec<(f64, f64, f64)> = Vec::new();
+    let mut last = None;
+    for _ in 0..3 {
+        let t0 = Instant::now();
+        let fit = fit_chinchilla(data, opts).expect("fit");
+        let t_grid = t0.elapsed().as_secs_f64();
+        let t1 = Instant::now();
+        let u = bootstrap_chinchilla(data, &fit, opts, boot).expect("bootstrap");
+        let t_boot = t1.elapsed().as_secs_f64();
+        runs.push((t_grid + t_boot, t_grid, t_boot));
+        last = Some((fit, u));
+    }
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (total, grid, boot_s) = runs[1];
+    let (fit, u) = last.expect("three runs");
+    let law = fit.law;
+    println!(
+        "{{\"implementation\": \"rust\", \"threads\": {}, \"starts\": {}, \"grid_seconds\": {grid:.4}, \
+         \"bootstrap\": {}, \"bootstrap_seconds\": {boot_s:.4}, \"total_seconds\": {total:.4}, \
+         \"objective\": {:.13e}, \"A\": {:.4}, \"B\": {:.4}, \"E\": {:.7}, \"alpha\": {:.8}, \
+         \"beta\": {:.8}, \"se_A\": {:.4}, \"se_B\": {:.4}, \"se_E\": {:.6}, \"se_alpha\": {:.6}, \
+         \"se_beta\": {:.6}}}",
+        rayon::current_num_threads(),
+        fit.starts,
+        boot.resamples,
+        fit.quality.huber_objective.unwrap_or(f64::NAN),
+        law.a,
+        law.b,
+        law.e,
+        law.alpha,
+        law.beta,
+        u.a.std_error,
+        u.b.std_error,
+        u.e.std_error,
+        u.alpha.std_error,
+        u.beta.std_error,
+    );
 }
 
 criterion_group!(benches, bench);

@@ -42,10 +42,7 @@ impl ChinchillaData {
         validate::not_constant("tokens", tokens)?;
         validate::not_constant("loss", loss)?;
         Ok(Self {
-            data: LogData {
-                ln_x: [ln_n, ln_d],
-                ln_y: ln_l,
-            },
+            data: LogData::new([ln_n, ln_d], ln_l),
         })
     }
 

@@ -36,10 +36,7 @@ impl ComputeLawData {
         validate::not_constant("compute", compute)?;
         validate::not_constant("loss", loss)?;
         Ok(Self {
-            data: LogData {
-                ln_x: [ln_c],
-                ln_y: ln_l,
-            },
+            data: LogData::new([ln_c], ln_l),
         })
     }
 

@@ -7,6 +7,13 @@
 //! Alg. 7.4 for the two-loop recursion, Alg. 3.5/3.6 for the line search with
 //! safeguarded cubic interpolation).
 //!
+//! Line search: the first trial step is 1; while it is too short the step
+//! is multiplied by 10 (plateaus far from the optimum need steps of 10⁶ and
+//! more); once a bracket is found, each trial is the minimiser of the cubic
+//! through the bracket's ends, clamped to stay a tenth of the bracket away
+//! from them, so a step that must shrink by many orders of magnitude gets
+//! there in a few trials rather than by bisection.
+//!
 //! Robustness choices:
 //! - a trial point whose objective or gradient is not finite is treated as
 //!   "too far" and the step is shrunk, so overflowing starts do not poison the
@@ -16,8 +23,10 @@
 //! - when the quasi-Newton direction is not a descent direction or its line
 //!   search fails, the memory is cleared and steepest descent is tried once
 //!   before giving up.
-
-use std::collections::VecDeque;
+//!
+//! Cost: the curvature pairs live in flat ring buffers and the line search
+//! writes into preallocated scratch, so a run allocates once; the gradient
+//! of the accepted trial point is reused as the next iterate's gradient.
 
 /// A differentiable objective: returns f(x) and writes ∇f(x) into `grad`.
 pub(crate) trait Objective {
@@ -102,9 +111,7 @@ pub(crate) fn minimize<O: Objective + ?Sized>(obj: &O, x0: &[f64], cfg: &Config)
             evaluations: evals,
         };
     }
-    let mut s_hist: VecDeque<Vec<f64>> = VecDeque::with_capacity(cfg.memory);
-    let mut y_hist: VecDeque<Vec<f64>> = VecDeque::with_capacity(cfg.memory);
-    let mut rho: VecDeque<f64> = VecDeque::with_capacity(cfg.memory);
+    let mut hist = History::new(n, cfg.memory);
     let mut alpha_buf = vec![0.0; cfg.memory];
     let mut d = vec![0.0; n];
     let mut ls = LineSearch {
@@ -113,7 +120,6 @@ pub(crate) fn minimize<O: Objective + ?Sized>(obj: &O, x0: &[f64], cfg: &Config)
         evals: 0,
     };
     let mut status = Status::MaxIterations;
-
     for _ in 0..cfg.max_iters {
         if inf_norm(&g) <= cfg.grad_tol {
             status = Status::GradientTolerance;
@@ -123,24 +129,24 @@ pub(crate) fn minimize<O: Objective + ?Sized>(obj: &O, x0: &[f64], cfg: &Config)
         for (di, gi) in d.iter_mut().zip(&g) {
             *di = -gi;
         }
-        let m = s_hist.len();
+        let m = hist.len;
         for i in (0..m).rev() {
-            let a = rho[i] * dot(&s_hist[i], &d);
+            let a = hist.rho(i) * dot(hist.s(i), &d);
             alpha_buf[i] = a;
-            for (dj, yj) in d.iter_mut().zip(&y_hist[i]) {
+            for (dj, yj) in d.iter_mut().zip(hist.y(i)) {
                 *dj -= a * yj;
             }
         }
         if m > 0 {
-            let gamma = dot(&s_hist[m - 1], &y_hist[m - 1]) / dot(&y_hist[m - 1], &y_hist[m - 1]);
+            let (s_new, y_new) = (hist.s(m - 1), hist.y(m - 1));
+            let gamma = dot(s_new, y_new) / dot(y_new, y_new);
             for dj in &mut d {
                 *dj *= gamma;
             }
         }
-        for i in 0..m {
-            let b = rho[i] * dot(&y_hist[i], &d);
-            let a = alpha_buf[i];
-            for (dj, sj) in d.iter_mut().zip(&s_hist[i]) {
+        for (i, &a) in alpha_buf.iter().enumerate().take(m) {
+            let b = hist.rho(i) * dot(hist.y(i), &d);
+            for (dj, sj) in d.iter_mut().zip(hist.s(i)) {
                 *dj += (a - b) * sj;
             }
         }
@@ -150,9 +156,7 @@ pub(crate) fn minimize<O: Objective + ?Sized>(obj: &O, x0: &[f64], cfg: &Config)
             // Steepest descent, scaled so the unit step moves no parameter by
             // more than one: without curvature information the raw gradient
             // has no meaningful length, and huge gradients would overflow dᵀg.
-            s_hist.clear();
-            y_hist.clear();
-            rho.clear();
+            hist.clear();
             let scale = inf_norm(&g);
             for (di, gi) in d.iter_mut().zip(&g) {
                 *di = -gi / scale;
@@ -168,24 +172,10 @@ pub(crate) fn minimize<O: Objective + ?Sized>(obj: &O, x0: &[f64], cfg: &Config)
                 status = Status::LineSearchFailed;
                 break;
             }
-            s_hist.clear();
-            y_hist.clear();
-            rho.clear();
+            hist.clear();
             continue;
         };
-        let s: Vec<f64> = d.iter().map(|di| step * di).collect();
-        let y: Vec<f64> = ls.gn.iter().zip(&g).map(|(a, b)| a - b).collect();
-        let sy = dot(&s, &y);
-        if sy > f64::EPSILON * dot(&y, &y) && sy.is_finite() {
-            if s_hist.len() == cfg.memory {
-                s_hist.pop_front();
-                y_hist.pop_front();
-                rho.pop_front();
-            }
-            s_hist.push_back(s);
-            y_hist.push_back(y);
-            rho.push_back(1.0 / sy);
-        }
+        hist.push(step, &d, &ls.gn, &g);
         std::mem::swap(&mut x, &mut ls.xn);
         std::mem::swap(&mut g, &mut ls.gn);
         let f_old = f;
@@ -200,6 +190,94 @@ pub(crate) fn minimize<O: Objective + ?Sized>(obj: &O, x0: &[f64], cfg: &Config)
         f,
         status,
         evaluations: evals,
+    }
+}
+
+/// The last `cap` curvature pairs (s, y) and ρ = 1/sᵀy, oldest first, in
+/// flat ring buffers.
+struct History {
+    n: usize,
+    cap: usize,
+    s: Vec<f64>,
+    y: Vec<f64>,
+    rho: Vec<f64>,
+    /// Slot of the oldest pair.
+    start: usize,
+    len: usize,
+}
+
+impl History {
+    fn new(n: usize, cap: usize) -> Self {
+        Self {
+            n,
+            cap,
+            s: vec![0.0; n * cap],
+            y: vec![0.0; n * cap],
+            rho: vec![0.0; cap],
+            start: 0,
+            len: 0,
+        }
+    }
+
+    fn slot(&self, i: usize) -> usize {
+        (self.start + i) % self.cap
+    }
+
+    /// s of the i-th oldest pair.
+    fn s(&self, i: usize) -> &[f64] {
+        let at = self.slot(i) * self.n;
+        &self.s[at..at + self.n]
+    }
+
+    /// y of the i-th oldest pair.
+    fn y(&self, i: usize) -> &[f64] {
+        let at = self.slot(i) * self.n;
+        &self.y[at..at + self.n]
+    }
+
+    fn rho(&self, i: usize) -> f64 {
+        self.rho[self.slot(i)]
+    }
+
+    fn clear(&mut self) {
+        self.start = 0;
+        self.len = 0;
+    }
+
+    /// Store s = step·d, y = g_new − g, dropping the oldest pair when full,
+    /// unless sᵀy is not safely positive (see the module docs).
+    fn push(&mut self, step: f64, d: &[f64], g_new: &[f64], g: &[f64]) {
+        if self.cap == 0 {
+            return;
+        }
+        let (mut sy, mut yy) = (0.0, 0.0);
+        for ((di, gn), go) in d.iter().zip(g_new).zip(g) {
+            let (si, yi) = (step * di, gn - go);
+            sy += si * yi;
+            yy += yi * yi;
+        }
+        if !(sy > f64::EPSILON * yy && sy.is_finite()) {
+            return;
+        }
+        let slot = if self.len == self.cap {
+            let oldest = self.start;
+            self.start = (self.start + 1) % self.cap;
+            oldest
+        } else {
+            self.len += 1;
+            self.slot(self.len - 1)
+        };
+        let at = slot * self.n;
+        for (((sj, yj), di), (gn, go)) in self.s[at..at + self.n]
+            .iter_mut()
+            .zip(&mut self.y[at..at + self.n])
+            .zip(d)
+            .zip(g_new.iter().zip(g))
+        {
+            *sj = step * di;
+            *yj = gn - go;
+        }
+        self.rho[slot] = 1.0 / sy;
     }
 }
 
@@ -307,7 +385,7 @@ impl LineSearch {
                 return self.zoom(obj, x, d, origin, p, prev);
             }
             prev = p;
-            a *= 4.0;
+            a *= 10.0;
         }
         None
     }
@@ -332,10 +410,13 @@ impl LineSearch {
                 (hi.a, lo.a)
             };
             let guard = 0.1 * width;
-            let mut t = cubic_min(lo, hi).unwrap_or(0.5 * (lo.a + hi.a));
-            if !(t > left + guard && t < right - guard) {
-                t = 0.5 * (lo.a + hi.a);
-            }
+            // The cubic's minimiser, kept a tenth of the interval away from
+            // its ends (so the interval shrinks by at least that much);
+            // bisection only when there is no cubic (an end is not finite).
+            let t = match cubic_min(lo, hi) {
+                Some(t) => t.clamp(left + guard, right - guard),
+                None => 0.5 * (lo.a + hi.a),
+            };
             let p = self.eval(obj, x, d, t);
             if !p.f.is_finite() || p.f > origin.f + C1 * t * origin.dg || p.f >= lo.f {
                 hi = p;

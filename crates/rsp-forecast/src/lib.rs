@@ -48,6 +48,8 @@ mod chinchilla;
 mod compute_law;
 mod crossing;
 mod error;
+mod fastmath;
+mod lanes;
 mod lbfgs;
 mod powersum;
 mod quality;
@@ -86,6 +88,6 @@ pub use sigmoid::{
 };
 pub use table::Table;
 pub use trend::{
-    DuplicateDates, TrendFit, TrendLine, TrendOptions, TrendUncertainty, bootstrap_trend,
-    date_to_x, fit_trend, frontier, x_to_date,
+    DuplicateDates, FrontierScope, TrendFit, TrendLine, TrendOptions, TrendUncertainty,
+    bootstrap_trend, date_to_x, fit_trend, frontier, x_to_date,
 };

@@ -8,6 +8,16 @@
 //! trend is OLS of ln(value) on the date (in days) and the doubling time is
 //! ln 2 / slope.
 //!
+//! [`FrontierScope::SinceDate`] is the other rule METR uses: the doubling
+//! times of their trendline code (`get_sota_agents` in METR's
+//! eval-analysis-public, used for the "from 2023" and "from 2024" fits)
+//! drop releases before the cut-off *first* and take the running maximum
+//! within the window, so the first release after the cut-off is always
+//! frontier. The two rules agree on METR's published data since 2023 (TH 1.1:
+//! 130.80 days; TH 1.0: 165.00 vs 165.25, published 165) and differ since 2024
+//! (96.77 vs 94.14 days on the 2026-01-30 TH 1.1 snapshot; METR's blog says 89,
+//! which neither rule reproduces from the published horizons).
+//!
 //! Same-day releases: by default ([`DuplicateDates::KeepAll`]) they stay
 //! separate observations — each is compared only against strictly earlier
 //! dates, so both can be frontier, and OLS handles repeated x. The
@@ -53,13 +63,29 @@ pub enum DuplicateDates {
     Error,
 }
 
+/// Over which releases the frontier's running maximum is taken (see the
+/// module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum FrontierScope {
+    /// Every release, then `since` is applied: a model released after the
+    /// cut-off must beat everything before it, including releases before the
+    /// cut-off (METR's published `is_sota` flag).
+    #[default]
+    WholeHistory,
+    /// Only releases on or after `since` (METR's trendline fits from a date).
+    SinceDate,
+}
+
 /// Which points enter the trend.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct TrendOptions {
-    /// Only points released on or after this date (after the frontier filter).
+    /// Only points released on or after this date.
     pub since: Option<NaiveDate>,
     /// Keep only frontier points.
     pub frontier_only: bool,
+    /// Whether the frontier is judged against the whole history or only
+    /// against releases since `since` (no effect without `since`).
+    pub frontier_scope: FrontierScope,
     /// Same-day policy.
     pub duplicate_dates: DuplicateDates,
 }
@@ -175,8 +201,25 @@ fn ols(points: &[(f64, f64)], reference: f64) -> Option<TrendLine> {
 pub fn fit_trend(dates: &[NaiveDate], values: &[f64], opts: &TrendOptions) -> Result<TrendFit> {
     validate::same_len("dates", dates.len(), "values", values.len())?;
     let logs = validate::positive_logs("values", values)?;
+    let in_window = |i: usize| opts.since.is_none_or(|s| dates[i] >= s);
     let mut keep: Vec<bool> = if opts.frontier_only {
-        frontier(dates, values)
+        match opts.frontier_scope {
+            FrontierScope::WholeHistory => frontier(dates, values),
+            FrontierScope::SinceDate => {
+                // Releases before the window are not competitors: give them
+                // no value, so the running maximum starts inside it.
+                let windowed: Vec<f64> = (0..dates.len())
+                    .map(|i| {
+                        if in_window(i) {
+                            values[i]
+                        } else {
+                            f64::NEG_INFINITY
+                        }
+                    })
+                    .collect();
+                frontier(dates, &windowed)
+            }
+        }
     } else {
         vec![true; dates.len()]
     };
@@ -210,7 +253,7 @@ pub fn fit_trend(dates: &[NaiveDate], values: &[f64], opts: &TrendOptions) -> Re
     }
     let used: Vec<usize> = order
         .into_iter()
-        .filter(|&i| keep[i] && opts.since.is_none_or(|s| dates[i] >= s))
+        .filter(|&i| keep[i] && in_window(i))
         .collect();
     validate::enough(MODEL, 3, used.len())?;
     let points: Vec<(f64, f64)> = used
@@ -392,6 +435,38 @@ mod tests {
             fit_trend(&dates, &[3.0, 2.0, 1.0], &frontier),
             Err(Error::TooFewPoints { got: 1, .. })
         ));
+    }
+
+    #[test]
+    fn window_scope_restarts_the_running_maximum_at_since() {
+        let d = |m: u32| NaiveDate::from_ymd_opt(2024, m, 1).unwrap();
+        // A strong early release, then a dip after the cut-off, then growth.
+        let dates = [d(1), d(2), d(4), d(5), d(6), d(7)];
+        let values = [50.0, 2.0, 3.0, 60.0, 80.0, 120.0];
+        let since = Some(d(3));
+        let used = |scope| {
+            let opts = TrendOptions {
+                since,
+                frontier_only: true,
+                frontier_scope: scope,
+                ..Default::default()
+            };
+            fit_trend(&dates, &values, &opts).unwrap().used
+        };
+        // Whole history: 3.0 does not beat the earlier 50, so it is dropped.
+        assert_eq!(used(FrontierScope::WholeHistory), vec![3, 4, 5]);
+        // Window: the first release after the cut-off starts the frontier.
+        assert_eq!(used(FrontierScope::SinceDate), vec![2, 3, 4, 5]);
+        // Without `since` the scope changes nothing.
+        let all = TrendOptions {
+            frontier_only: true,
+            frontier_scope: FrontierScope::SinceDate,
+            ..Default::default()
+        };
+        assert_eq!(
+            fit_trend(&dates, &values, &all).unwrap().used,
+            vec![0, 3, 4, 5]
+        );
     }
 
     #[test]

@@ -5,9 +5,9 @@
 
 use chrono::NaiveDate;
 use rsp_forecast::{
-    BootstrapOptions, ChinchillaData, ChinchillaOptions, Crossing, CrossingOutcome, Error, Table,
-    TrendOptions, bootstrap_chinchilla, bootstrap_trend, fit_chinchilla, fit_trend,
-    forecast_crossing,
+    BootstrapOptions, ChinchillaData, ChinchillaOptions, Crossing, CrossingOutcome, DuplicateDates,
+    Error, FrontierScope, Table, TrendOptions, bootstrap_chinchilla, bootstrap_trend,
+    fit_chinchilla, fit_trend, forecast_crossing,
 };
 
 fn data_path(file: &str) -> String {
@@ -142,6 +142,46 @@ fn metr_doubling_times_match_published_and_numpy() {
         Some("2023-01-01"),
     );
     assert!((got - 128.744).abs() < 0.1, "{got}");
+}
+
+/// METR's trendline code (`get_sota_agents` in METR/eval-analysis-public,
+/// which their "from 2023" and "from 2024" doubling times use) drops releases
+/// before the cut-off first and keeps only a date's best release:
+/// `FrontierScope::SinceDate` with `DuplicateDates::MaxPerDate`. Since 2023
+/// it agrees with the whole-history rule on TH 1.1 and with the published 165
+/// days on TH 1.0; since 2024 it admits Claude 3 Opus (the first 2024 release)
+/// and gives 94.1 days, closer to but not METR's quoted 89. Reference values
+/// from `benches/forecast/metr_numpy_check.py`.
+#[test]
+fn metr_window_frontier_rule_matches_numpy() {
+    let doubling_with = |file: &str, since: &str, scope: FrontierScope| {
+        let (dates, p50) = metr(file);
+        let opts = TrendOptions {
+            since: NaiveDate::parse_from_str(since, "%Y-%m-%d").ok(),
+            frontier_only: true,
+            frontier_scope: scope,
+            duplicate_dates: DuplicateDates::MaxPerDate,
+        };
+        let fit = fit_trend(&dates, &p50, &opts).unwrap();
+        (fit.line.doubling_time_days().unwrap(), fit.used.len())
+    };
+    let v11 = "metr_horizons_v1_1_snapshot-2026-01-30.csv";
+    let v10 = "metr_horizons_v1_0_snapshot-2026-01.csv";
+    let window = FrontierScope::SinceDate;
+    let whole = FrontierScope::WholeHistory;
+    for (file, since, scope, numpy, n) in [
+        (v11, "2024-01-01", window, 94.136, 10),
+        (v11, "2024-01-01", whole, 96.774, 9),
+        (v11, "2023-01-01", window, 130.801, 11),
+        (v10, "2023-01-01", window, 165.251, 14),
+    ] {
+        let (got, points) = doubling_with(file, since, scope);
+        assert!(
+            (got - numpy).abs() < 0.1,
+            "{file} {since} {scope:?}: {got} vs numpy {numpy}"
+        );
+        assert_eq!(points, n, "{file} {since} {scope:?}");
+    }
 }
 
 #[test]

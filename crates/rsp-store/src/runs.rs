@@ -45,6 +45,8 @@ text_enum! {
         Inspect => "inspect",
         /// Imported from lm-evaluation-harness output.
         LmEval => "lm-eval",
+        /// A guard evaluation (`rsp guard eval`): attack success and over-refusal.
+        Guard => "guard",
     }
 }
 

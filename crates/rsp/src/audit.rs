@@ -331,6 +331,28 @@ pub async fn log_run(
     .await
 }
 
+/// Logs a model registration (and every later change to it): triggers and
+/// forecasts read the registered compute and dates, so an auditor must be able
+/// to see which facts they were computed from, and when those facts changed.
+/// `created_at` is left out so re-recording identical facts is not a new leaf.
+pub async fn log_model(log: &ProjectLog<'_>, record: &rsp_store::ModelRecord) -> Result<Hash> {
+    let mut doc = serde_json::to_value(record)?;
+    if let Value::Object(m) = &mut doc {
+        m.remove("created_at");
+        m.insert("type".into(), Value::from("rsp.model/v1"));
+    }
+    log.ensure(
+        LeafKind::Other,
+        &canonical(&doc)?,
+        "application/json",
+        meta([
+            ("type", "model_registration".into()),
+            ("name", record.name.clone().into()),
+        ]),
+    )
+    .await
+}
+
 /// The RFC 8785 form of a JSON artifact: the bytes that are hashed and stored.
 pub fn canonical(v: &Value) -> Result<Vec<u8>> {
     rsp_ledger::canonical_json(v).context("an artifact holds a non-finite number")

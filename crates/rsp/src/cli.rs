@@ -99,6 +99,15 @@ pub enum Command {
     /// Export a run in another harness's log format.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Constitutions: check, init, explain.
+    #[command(subcommand)]
+    Constitution(crate::cli_guard::ConstitutionCommand),
+    /// The constitutional guard: a fail-closed proxy, and its measurement as evidence.
+    #[command(subcommand)]
+    Guard(crate::cli_guard::GuardCommand),
+    /// Constitutional AI data: critique/revision SFT, response pairs, preference labels.
+    #[command(subcommand)]
+    Cai(crate::cli_guard::CaiCommand),
     /// Print shell completions to stdout.
     Completions {
         /// The shell.
@@ -485,6 +494,10 @@ pub struct EvalArgs {
     /// Retry a failed sample this many times before recording the error.
     #[arg(long, default_value_t = 1)]
     pub retry_errors: u32,
+    /// Let tool tasks run without isolation when this machine cannot sandbox them (no
+    /// network namespace); the run records that it was unsandboxed.
+    #[arg(long)]
+    pub unsafe_local_tools: bool,
     /// CPU threads for the embedded engine (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -687,6 +700,10 @@ pub struct AssessArgs {
     /// Extra attempts for a sample that fails with an error.
     #[arg(long, default_value_t = 1)]
     pub retry_errors: u32,
+    /// Let tool tasks run without isolation when this machine cannot sandbox them (no
+    /// network namespace); the runs record that they were unsandboxed.
+    #[arg(long)]
+    pub unsafe_local_tools: bool,
     /// Threads for the embedded model (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,

@@ -2,9 +2,11 @@
 
 mod audit;
 mod cli;
+mod cli_guard;
 mod commands;
 mod exit;
 mod project;
+mod run_lock;
 mod settings;
 mod store_cache;
 mod store_sink;

@@ -65,10 +65,13 @@ pub(crate) fn store_location(settings: &Settings) -> Result<(PathBuf, Option<Pro
 }
 
 /// Opens (creating if needed) the store at `path`.
+/// Runs left `running` by a killed process are marked `interrupted` on the way in.
 pub(crate) async fn open_store(path: &Path) -> Result<Arc<SqliteStore>> {
-    Ok(Arc::new(SqliteStore::open(path).await.with_context(
-        || format!("cannot open the run store {}", path.display()),
-    )?))
+    let store = SqliteStore::open(path)
+        .await
+        .with_context(|| format!("cannot open the run store {}", path.display()))?;
+    crate::run_lock::reap_orphans(&store).await?;
+    Ok(Arc::new(store))
 }
 
 /// Samples read per page when loading a whole run: big enough that paging costs little,

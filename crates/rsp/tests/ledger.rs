@@ -19,7 +19,7 @@ fn rt() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
-/// A project whose log holds the policy leaf from `rsp init` plus `extra`
+/// A project whose log holds the policy and embedded-model leaves from `rsp init` plus `extra`
 /// leaves with artifacts, every one covered by a signed checkpoint.
 fn populated(extra: usize) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("tmp");
@@ -85,7 +85,7 @@ fn a_fresh_project_log_verifies_and_proves() {
     let tmp = populated(5);
     let o = rsp(tmp.path(), &["ledger", "verify"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    assert!(stdout(&o).contains("leaves:      6"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("leaves:      7"), "{}", stdout(&o));
 
     // An inclusion proof for an artifact, checked by the offline verifier.
     let o = rsp(tmp.path(), &["ledger", "prove", "run-3"]);
@@ -93,7 +93,7 @@ fn a_fresh_project_log_verifies_and_proves() {
     std::fs::write(tmp.path().join("p.json"), o.stdout).expect("write");
     let o = rsp(tmp.path(), &["ledger", "verify-proof", "p.json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    assert!(stdout(&o).contains("leaf 4 is in the tree of size 6"));
+    assert!(stdout(&o).contains("leaf 5 is in the tree of size 7"));
 
     let o = rsp(tmp.path(), &["ledger", "prove", "--consistency", "2"]);
     assert_eq!(o.status.code(), Some(0));
@@ -251,4 +251,53 @@ fn copy_project(from: &Path, to: &Path) {
         std::fs::create_dir_all(dst.parent().expect("parent")).expect("mkdir");
         std::fs::copy(from.join(&rel), dst).expect("copy");
     }
+}
+
+#[test]
+fn model_registrations_are_logged_and_verify() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let o = rsp(tmp.path(), &["init"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let add = |compute: &str| {
+        rsp(
+            tmp.path(),
+            &[
+                "model",
+                "add",
+                "ckpt-a",
+                "--spec",
+                "openai/a",
+                "--compute",
+                compute,
+            ],
+        )
+    };
+    let o = add("1e22");
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // Re-recording the same facts is not a new artifact; changing them is.
+    let o = add("1e22");
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = add("2e22");
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = rsp(tmp.path(), &["ledger", "verify"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // policy, the embedded model, ckpt-a twice (1e22, then 2e22)
+    assert!(stdout(&o).contains("leaves:      4"), "{}", stdout(&o));
+    let db = SqliteStore::default_path(tmp.path());
+    let kinds = rt().block_on(async {
+        let store = SqliteStore::open(&db).await.expect("store");
+        let leaves = store.leaves(0..4).await.expect("leaves");
+        leaves
+            .into_iter()
+            .map(|l| {
+                let doc: serde_json::Value = serde_json::from_slice(&l.leaf).expect("json");
+                (
+                    doc["kind"].as_str().unwrap_or_default().to_owned(),
+                    doc["meta"]["name"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(kinds[1], ("other".to_owned(), "smollm2-135m".to_owned()));
+    assert_eq!(kinds[3], ("other".to_owned(), "ckpt-a".to_owned()));
 }

@@ -11,6 +11,7 @@
 //! the same kind apart.
 
 pub mod choice;
+pub mod end_state;
 pub mod model_graded;
 pub mod numeric;
 pub mod refusal;
@@ -22,6 +23,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value as Json};
 
 pub use choice::{ChoiceScorer, ChoiceSource};
+pub use end_state::{Check, EndState};
 pub use model_graded::{DEFAULT_GRADER_TEMPLATE, GRADER_PLACEHOLDERS, ModelGraded};
 pub use numeric::Numeric;
 pub use refusal::{REFUSAL_PHRASES, Refusal, looks_like_refusal};
@@ -165,6 +167,8 @@ pub enum ScorerSpec {
     Refusal(Refusal),
     /// Picks a scorer by a metadata field.
     Switch(Switch),
+    /// Checks the working directory a tool-using agent left behind.
+    EndState(EndState),
 }
 
 impl ScorerSpec {
@@ -180,6 +184,7 @@ impl ScorerSpec {
             ScorerSpec::ModelGraded(s) => s,
             ScorerSpec::Refusal(s) => s,
             ScorerSpec::Switch(s) => s,
+            ScorerSpec::EndState(s) => s,
         }
     }
 
@@ -195,6 +200,7 @@ impl ScorerSpec {
             ScorerSpec::ModelGraded(_) => "model_graded",
             ScorerSpec::Refusal(_) => "refusal",
             ScorerSpec::Switch(_) => "switch",
+            ScorerSpec::EndState(_) => "end_state",
         }
     }
 
@@ -209,6 +215,7 @@ impl ScorerSpec {
             ScorerSpec::ModelGraded(s) => s.name.as_deref(),
             ScorerSpec::Refusal(s) => s.name.as_deref(),
             ScorerSpec::Switch(s) => s.name.as_deref(),
+            ScorerSpec::EndState(s) => s.name.as_deref(),
         }
     }
 
@@ -231,7 +238,7 @@ impl ScorerSpec {
         match self {
             ScorerSpec::Refusal(_) => false,
             ScorerSpec::ModelGraded(m) => m.rubric.is_none(),
-            ScorerSpec::Pattern(_) => false,
+            ScorerSpec::Pattern(_) | ScorerSpec::EndState(_) => false,
             ScorerSpec::Switch(s) => s.cases.values().any(ScorerSpec::needs_target),
             _ => true,
         }
@@ -277,6 +284,9 @@ impl ScorerSpec {
                     sample.metadata_text(&s.field)
                 )),
             },
+            ScorerSpec::EndState(_) if sample.check.is_none() => {
+                Some("the end_state scorer needs a `check` on every sample".into())
+            }
             _ => None,
         }
     }

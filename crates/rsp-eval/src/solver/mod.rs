@@ -9,6 +9,9 @@
 //!    [`MultipleChoice`] in `loglikelihood` mode;
 //! 3. **follow-up** solvers work on the answer: [`SelfCritique`].
 //!
+//! Agentic tasks use [`UseTools`] (a prompt step: which tools, and the protocol) and
+//! [`React`] (the answer step: the tool-calling loop in a sandboxed working directory).
+//!
 //! Each solver's parameters are its TOML fields; [`SolverSpec`] is the tagged union the
 //! task file deserialises into (`kind = "few_shot"`).
 
@@ -18,8 +21,10 @@ pub mod few_shot;
 pub mod generate;
 pub mod multiple_choice;
 pub mod prompt_template;
+pub mod react;
 pub mod self_critique;
 pub mod system_message;
+pub mod use_tools;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -30,8 +35,10 @@ pub use few_shot::FewShot;
 pub use generate::Generate;
 pub use multiple_choice::{ChoiceMode, MultipleChoice};
 pub use prompt_template::{PLACEHOLDERS, PromptTemplate};
+pub use react::React;
 pub use self_critique::SelfCritique;
 pub use system_message::SystemMessage;
+pub use use_tools::UseTools;
 
 use crate::error::Error;
 use crate::state::{SolveContext, TaskState};
@@ -74,6 +81,10 @@ pub enum SolverSpec {
     BestOfN(BestOfN),
     /// Critique the answer, then revise it.
     SelfCritique(SelfCritique),
+    /// Enable tools (bash, python, files) and explain the protocol.
+    UseTools(UseTools),
+    /// The tool-calling agent loop.
+    React(React),
 }
 
 impl SolverSpec {
@@ -88,6 +99,8 @@ impl SolverSpec {
             SolverSpec::Generate(s) => s,
             SolverSpec::BestOfN(s) => s,
             SolverSpec::SelfCritique(s) => s,
+            SolverSpec::UseTools(s) => s,
+            SolverSpec::React(s) => s,
         }
     }
 
@@ -102,6 +115,8 @@ impl SolverSpec {
             SolverSpec::Generate(_) => "generate",
             SolverSpec::BestOfN(_) => "best_of_n",
             SolverSpec::SelfCritique(_) => "self_critique",
+            SolverSpec::UseTools(_) => "use_tools",
+            SolverSpec::React(_) => "react",
         }
     }
 
@@ -109,7 +124,9 @@ impl SolverSpec {
     pub fn phase(&self) -> Phase {
         match self {
             SolverSpec::MultipleChoice(m) if m.mode == ChoiceMode::Loglikelihood => Phase::Answer,
-            SolverSpec::Generate(_) | SolverSpec::BestOfN(_) => Phase::Answer,
+            SolverSpec::Generate(_) | SolverSpec::BestOfN(_) | SolverSpec::React(_) => {
+                Phase::Answer
+            }
             SolverSpec::SelfCritique(_) => Phase::FollowUp,
             _ => Phase::Prompt,
         }
@@ -131,6 +148,8 @@ impl SolverSpec {
             SolverSpec::PromptTemplate(s) => vec![s.template.as_str()],
             SolverSpec::MultipleChoice(m) => m.instruction.as_deref().into_iter().collect(),
             SolverSpec::SelfCritique(s) => vec![s.critique_template(), s.revise_template()],
+            SolverSpec::UseTools(_) => vec![crate::tools::PROTOCOL],
+            SolverSpec::React(_) => vec![react::NUDGE],
             _ => Vec::new(),
         }
     }

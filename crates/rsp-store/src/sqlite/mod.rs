@@ -46,6 +46,8 @@ pub struct SqliteStore {
     reader: SqlitePool,
     /// The file path or `:memory:`, for error messages.
     location: Arc<str>,
+    /// The database file; `None` in memory.
+    file: Option<Arc<Path>>,
 }
 
 impl SqliteStore {
@@ -97,7 +99,14 @@ impl SqliteStore {
             writer,
             reader,
             location,
+            file: Some(path.into()),
         })
+    }
+
+    /// The database file (`None` for an in-memory store). Callers keep per-store
+    /// side files next to it, such as the liveness locks of running runs.
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
     }
 
     /// A private in-memory store, for tests. It lives as long as this value (and its
@@ -125,6 +134,7 @@ impl SqliteStore {
             writer: pool.clone(),
             reader: pool,
             location,
+            file: None,
         })
     }
 

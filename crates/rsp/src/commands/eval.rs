@@ -96,6 +96,7 @@ async fn eval(args: EvalArgs, settings: &Settings) -> Result<Code> {
                 epochs: Some(run.spec.epochs),
                 max_concurrency: args.max_concurrency,
                 retry_errors: args.retry_errors,
+                allow_unsafe_local_tools: args.unsafe_local_tools,
             };
             (run.spec.task.clone(), launch, config)
         }
@@ -110,6 +111,7 @@ async fn eval(args: EvalArgs, settings: &Settings) -> Result<Code> {
                 epochs: args.epochs,
                 max_concurrency: args.max_concurrency,
                 retry_errors: args.retry_errors,
+                allow_unsafe_local_tools: args.unsafe_local_tools,
             };
             let selector = args.suite.clone().context("give a suite or --resume RUN")?;
             (selector, launch, config)
@@ -251,6 +253,8 @@ pub(crate) async fn execute_task(
         .create_or_resume_run(&spec)
         .await
         .map_err(rsp_eval::Error::Sink)?;
+    // Held until this function returns; the kernel releases it if the process dies.
+    let _owner = crate::run_lock::acquire(store, &run.0)?;
     let reporter = Reporter::new(&task.id, progress);
     let report = |s: &Snapshot| reporter.update(s);
     let result = tokio::select! {

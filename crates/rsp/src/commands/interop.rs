@@ -269,6 +269,7 @@ async fn store_log(
             generate_config: log.provenance.generate_config.clone(),
             seed: 0,
             host: String::new(),
+            sandbox: None,
             created_at: log.created.clone().unwrap_or_default(),
         },
     };

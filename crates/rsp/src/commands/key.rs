@@ -43,9 +43,12 @@ pub(super) use super::store_runtime as runtime;
 /// The project's store (`.rsp/rsp.db`), created if needed.
 pub(super) async fn open_store(project: &Project) -> Result<SqliteStore> {
     let path = SqliteStore::default_path(&project.root);
-    SqliteStore::open(&path)
+    let store = SqliteStore::open(&path)
         .await
-        .with_context(|| format!("cannot open the project store {}", path.display()))
+        .with_context(|| format!("cannot open the project store {}", path.display()))?;
+    // Runs left `running` by a killed process are marked `interrupted` on the way in.
+    crate::run_lock::reap_orphans(&store).await?;
+    Ok(store)
 }
 
 /// The project's policy, which must be valid: roles, signers and safeguards are read from

@@ -2,10 +2,14 @@
 //! settings, and returns the exit code.
 
 mod assess;
+mod cai;
 mod chat;
+mod constitution;
 mod eval;
 mod forecast;
 mod forecast_project;
+mod guard;
+mod guard_run;
 mod init;
 mod interop;
 mod key;
@@ -59,6 +63,9 @@ pub fn run(command: Command, settings: &Settings) -> Result<Code> {
         Command::Status { json } => assess::status(json, settings),
         Command::Import(cmd) => interop::import(&cmd, settings),
         Command::Export(cmd) => interop::export(cmd, settings),
+        Command::Constitution(cmd) => constitution::run(cmd, settings),
+        Command::Guard(cmd) => guard::run(cmd, settings),
+        Command::Cai(cmd) => cai::run(cmd, settings),
         Command::Completions { shell } => {
             let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "rsp", &mut std::io::stdout());

@@ -66,7 +66,20 @@ pub(super) async fn register_embedded(project: &Project) -> Result<Option<ModelR
     }
     let record = embedded_record()?;
     store.upsert_model(&record).await?;
+    log_registration(project, &store, &record).await?;
     Ok(Some(record))
+}
+
+/// Appends the registration to the project log and signs a checkpoint.
+async fn log_registration(
+    project: &Project,
+    store: &rsp_store::SqliteStore,
+    record: &ModelRecord,
+) -> Result<()> {
+    let log = crate::audit::ProjectLog::open(project, store)?;
+    crate::audit::log_model(&log, record).await?;
+    log.checkpoint().await?;
+    Ok(())
 }
 
 /// Training compute estimate C = 6·N·D.
@@ -177,6 +190,7 @@ async fn add(project: &Project, a: &ModelAddArgs) -> Result<Code> {
         created_at: chrono::Utc::now(),
     };
     store.upsert_model(&record).await?;
+    log_registration(project, &store, &record).await?;
     writeln!(
         out,
         "{} model {} ({})",

@@ -300,6 +300,7 @@ impl<'a> Runner<'a> {
             epochs: None,
             max_concurrency: self.args.max_concurrency,
             retry_errors: self.args.retry_errors,
+            allow_unsafe_local_tools: self.args.unsafe_local_tools,
         };
         for req in plan.run_requests() {
             if !wanted(&req.requirement) {
