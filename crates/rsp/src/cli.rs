@@ -108,6 +108,11 @@ pub enum Command {
     /// Constitutional AI data: critique/revision SFT, response pairs, preference labels.
     #[command(subcommand)]
     Cai(crate::cli_guard::CaiCommand),
+    /// Serve the dashboard and JSON API (read-only without a token; 127.0.0.1:8719).
+    Serve(crate::cli_serve::ServeArgs),
+    /// API tokens for `rsp serve` writes.
+    #[command(subcommand)]
+    Token(crate::cli_serve::TokenCommand),
     /// Print shell completions to stdout.
     Completions {
         /// The shell.

@@ -3,6 +3,7 @@
 mod audit;
 mod cli;
 mod cli_guard;
+mod cli_serve;
 mod commands;
 mod exit;
 mod project;

@@ -497,6 +497,7 @@ mod tests {
                 generate_config: json!({"max_tokens": 16, "temperature": 0.1}),
                 seed: u64::MAX - 7,
                 host: "host".into(),
+                sandbox: Some("unshare(net,pid,ipc,uts)+prlimit".into()),
                 created_at: "2025-01-02T03:04:05.123456789+00:00".into(),
             },
         }

@@ -393,6 +393,7 @@ fn decisions_are_final_only_when_every_signer_signed_with_their_own_key() {
         kinds,
         [
             "policy_version",
+            "other", // the embedded model's registration
             "key_registration",
             "key_registration",
             "key_registration",

@@ -19,6 +19,7 @@ mod model;
 mod policy;
 mod runs;
 mod safeguard;
+mod serve;
 mod sign;
 
 use anyhow::{Context as _, Result};
@@ -66,6 +67,8 @@ pub fn run(command: Command, settings: &Settings) -> Result<Code> {
         Command::Constitution(cmd) => constitution::run(cmd, settings),
         Command::Guard(cmd) => guard::run(cmd, settings),
         Command::Cai(cmd) => cai::run(cmd, settings),
+        Command::Serve(args) => serve::serve(&args, settings),
+        Command::Token(cmd) => serve::token(&cmd, settings),
         Command::Completions { shell } => {
             let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "rsp", &mut std::io::stdout());
