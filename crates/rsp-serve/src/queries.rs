@@ -174,7 +174,7 @@ const CHUNK: usize = 50_000;
 /// `(sample_id, mean value over epochs)` of a run in sample-id order, read in chunks.
 ///
 /// Compare reads every sample's score of two runs; the store would hand over whole
-/// records. With the `serve_samples_values` covering index each chunk is an ordered
+/// records. With the `samples_by_value` covering index each chunk is an ordered
 /// index-only range scan. Chunks (keyset on `sample_id`) rather than one row stream:
 /// interleaving two row-by-row streams ping-pongs between the driver's threads once per
 /// row (13 s for two 1,000,000-sample runs), while a chunk crosses once; and unlike one

@@ -16,18 +16,6 @@ use crate::hooks::Hooks;
 /// listings). Two cores: more would only cost memory.
 const READERS: u32 = 4;
 
-/// Indexes the dashboard needs that the store's schema does not have yet. Created at
-/// startup with `IF NOT EXISTS`; they belong in an `rsp-store` migration (see
-/// docs/dashboard.md).
-const INDEXES: &[&str] = &[
-    // The live-runs poll asks for running runs every second.
-    "CREATE INDEX IF NOT EXISTS serve_runs_by_status ON runs (status, created_at)",
-    // Compare reads (sample_id, value) of every sample of two runs in sample-id order:
-    // with this covering index that is an ordered index-only scan instead of a table
-    // lookup per sample (20 s and 800 MB peak RSS at 1,000,000 samples without it).
-    "CREATE INDEX IF NOT EXISTS serve_samples_values ON samples (run_id, sample_id, epoch, value)",
-];
-
 /// A loaded policy with its text and digest.
 #[derive(Debug, Clone)]
 pub struct LoadedPolicy {
@@ -56,8 +44,8 @@ struct Inner {
 }
 
 impl AppState {
-    /// Opens the store named by `config` (applying its migrations), opens the dashboard's
-    /// read pool and creates the indexes it needs.
+    /// Opens the store named by `config` (applying its migrations, which include the
+    /// indexes the dashboard's queries need) and opens the dashboard's read pool.
     pub async fn open(config: &ServeConfig) -> Result<Self, ServeError> {
         let store = SqliteStore::open(&config.database)
             .await
@@ -69,17 +57,6 @@ impl AppState {
         let base = SqliteConnectOptions::new()
             .filename(&config.database)
             .busy_timeout(Duration::from_secs(30));
-        {
-            let writer = SqlitePoolOptions::new()
-                .max_connections(1)
-                .connect_with(base.clone())
-                .await
-                .map_err(prepare)?;
-            for sql in INDEXES {
-                sqlx::query(sql).execute(&writer).await.map_err(prepare)?;
-            }
-            writer.close().await;
-        }
         let db = SqlitePoolOptions::new()
             .max_connections(READERS)
             .connect_with(base.read_only(true))
