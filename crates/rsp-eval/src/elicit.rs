@@ -55,16 +55,20 @@ impl Task {
     ///
     /// # Errors
     ///
-    /// - [`Error::SuiteUnavailable`] when `want.tools` is set (no sandbox yet);
+    /// - [`Error::SuiteUnavailable`] when `want.tools` is set and the task has no
+    ///   `use_tools` solver;
     /// - [`Error::Solver`] when `few_shot` needs more dev items than the task has, or when
     ///   chain of thought or best-of-n is asked of a task whose answer step ranks choices by
     ///   log-likelihood (nothing is generated, so there is nothing to reason or sample).
     pub fn elicited(&self, want: &Elicitation) -> Result<Task, Error> {
-        if want.tools {
+        // Tools cannot be bolted onto a question-answering chain: which tools, the files a
+        // sample starts with and the end-state checks belong to the task file
+        // (`use_tools` + `react`, docs/sandbox.md). A task that has them covers `tools`.
+        if want.tools && !self.elicitation().tools {
             return Err(Error::SuiteUnavailable {
                 suite: self.id.clone(),
-                reason: "the elicitation asks for tool use, which needs the tool-use sandbox \
-                         (not yet available)"
+                reason: "the elicitation asks for tool use, but the task has no `use_tools` \
+                         solver; tool use is defined by the task file (see docs/sandbox.md)"
                     .into(),
             });
         }
@@ -276,7 +280,7 @@ mod tests {
     }
 
     #[test]
-    fn shots_need_a_big_enough_dev_split_and_tools_need_the_sandbox() {
+    fn shots_need_a_big_enough_dev_split_and_tools_need_a_tool_task() {
         let benign = task("refusal-calibration/benign");
         let e = benign.elicited(&want(false, 1, 1)).unwrap_err();
         assert!(e.to_string().contains("no dev split"), "{e}");
@@ -289,7 +293,12 @@ mod tests {
         };
         let e = ctf.elicited(&tools).unwrap_err();
         assert!(matches!(e, Error::SuiteUnavailable { .. }));
-        assert!(e.to_string().contains("sandbox"), "{e}");
+        assert!(e.to_string().contains("use_tools"), "{e}");
+        // An agentic task already covers tools: the same task, the same hashes.
+        let agent = task("autonomy-proxy/agent");
+        assert!(agent.elicitation().tools);
+        let same = agent.elicited(&tools).unwrap();
+        assert_eq!(same.hashes.templates, agent.hashes.templates);
     }
 
     #[test]

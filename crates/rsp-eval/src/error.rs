@@ -77,7 +77,7 @@ pub enum Error {
     SuiteUnavailable {
         /// The suite.
         suite: String,
-        /// Why (for example "tool-use sandbox not yet available").
+        /// Why (for example "the task has no `use_tools` solver").
         reason: String,
     },
     /// A user suite uses the name of a built-in suite.

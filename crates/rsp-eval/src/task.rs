@@ -251,6 +251,7 @@ impl Task {
                 SolverSpec::ChainOfThought(_) => e.chain_of_thought = true,
                 SolverSpec::FewShot(f) => e.few_shot = u32::try_from(f.k).unwrap_or(u32::MAX),
                 SolverSpec::BestOfN(b) => e.best_of_n = b.n,
+                SolverSpec::UseTools(_) | SolverSpec::React(_) => e.tools = true,
                 _ => {}
             }
         }

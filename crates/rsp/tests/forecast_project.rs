@@ -353,7 +353,7 @@ fn a_rising_trend_forecasts_crossings_and_recommends_an_earlier_assessment() {
     let rec = &know["recommendation"];
     assert_eq!(rec["crossing"], "alert");
     assert_eq!(rec["scheduled_at_flop"].as_f64(), Some(3.2e22));
-    // A flat metric (CYBER-1 stays at 0) never gets there; AUTO-1 has no estimate at all.
+    // A flat metric (CYBER-1 stays at 0) never gets there.
     let cyber = rule(l, "CYBER-1");
     assert_eq!(cyber["alert"]["compute_flop"]["when"], "never", "{cyber}");
     // Replicates that cross only far out are not reported as numbers.
@@ -362,7 +362,10 @@ fn a_rising_trend_forecasts_crossings_and_recommends_an_earlier_assessment() {
         "{cyber}"
     );
     assert!(cyber["recommendation"].is_null());
-    assert_eq!(rule(l, "AUTO-1")["status"], "too-few-checkpoints");
+    // AUTO-1 (the sandboxed agent suite) is measured too, and as flat as CYBER-1.
+    let auto = rule(l, "AUTO-1");
+    assert_eq!(auto["status"], "forecast", "{auto}");
+    assert_eq!(auto["alert"]["compute_flop"]["when"], "never", "{auto}");
 
     let chart = know["chart"].as_str().unwrap();
     let svg = fs_err::read_to_string(chart).unwrap();

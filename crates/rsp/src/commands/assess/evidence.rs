@@ -56,23 +56,32 @@ fn candidate_elicitations(policy: &Policy, task_id: &str) -> Vec<Elicitation> {
     out
 }
 
-/// The elicitation a stored run used, found by matching its recorded hashes
-/// against the current task under each candidate elicitation; `None` if it
-/// matches none (the task changed since).
-fn run_elicitation(
-    task: &Task,
-    run: &StoredRun,
-    candidates: &[Elicitation],
-) -> Option<Elicitation> {
+/// The elicitations a stored run answers for, found by matching its recorded hashes
+/// against the current task under each candidate elicitation; empty if it matches none
+/// (the task changed since).
+///
+/// Usually one. A task whose own chain already covers a candidate is run unchanged for
+/// it, so one run can answer for several: an agentic task (`use_tools` + `react`) is the
+/// same run whether a rule asks for `tools` or for the plain baseline of the elicitation
+/// gap, and must not be planned twice.
+fn run_elicitations(task: &Task, run: &StoredRun, candidates: &[Elicitation]) -> Vec<Elicitation> {
     let p = &run.spec.provenance;
-    candidates.iter().find_map(|e| {
-        let t = task.elicited(e).ok()?;
-        (t.hashes.task == p.task_sha256
+    let mut out: Vec<Elicitation> = Vec::new();
+    for e in candidates {
+        let Ok(t) = task.elicited(e) else { continue };
+        let same = t.hashes.task == p.task_sha256
             && t.hashes.dataset == p.dataset_sha256
             && t.hashes.dev == p.dev_sha256
-            && t.hashes.templates == p.templates_sha256)
-            .then(|| t.elicitation())
-    })
+            && t.hashes.templates == p.templates_sha256;
+        if same {
+            for label in [t.elicitation(), e.clone()] {
+                if !out.contains(&label) {
+                    out.push(label);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// True when a stored run evaluated `model`.
@@ -120,26 +129,27 @@ pub(super) async fn gather_runs(
             }
         };
         let Some(task) = task else { continue };
-        let Some(elicitation) =
-            run_elicitation(&task, &run, &candidate_elicitations(policy, &task_id))
-        else {
+        let elicitations = run_elicitations(&task, &run, &candidate_elicitations(policy, &task_id));
+        if elicitations.is_empty() {
             continue;
-        };
+        }
         let samples = store_sink::samples(store, &run.record.id).await?;
         let completed_at: Option<DateTime<Utc>> = run.record.finished_at;
         let defs = task.metric_defs();
         for &level in &levels {
             let metrics = estimates(&samples, &defs, &run, task.cluster_by.as_deref(), level);
-            out.push(EvidenceRun {
-                run_id: run.record.id.clone(),
-                suite: task.suite.clone(),
-                task: task.name.clone(),
-                model: model.name.clone(),
-                elicitation: elicitation.clone(),
-                completed_at,
-                imported: false,
-                metrics,
-            });
+            for elicitation in &elicitations {
+                out.push(EvidenceRun {
+                    run_id: run.record.id.clone(),
+                    suite: task.suite.clone(),
+                    task: task.name.clone(),
+                    model: model.name.clone(),
+                    elicitation: elicitation.clone(),
+                    completed_at,
+                    imported: false,
+                    metrics: metrics.clone(),
+                });
+            }
         }
         used.insert(run.record.id.clone(), run);
     }
