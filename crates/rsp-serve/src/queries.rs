@@ -105,67 +105,9 @@ pub struct SampleWindow {
     pub scanned_through: Option<u64>,
 }
 
-/// `AND <filter>` with the store's semantics: value bounds, errors (written as in the
-/// partial index's WHERE), and metadata equality pinned to the JSON type so `true` never
-/// equals `1` and a missing field matches nothing.
+/// `AND <filter>` with the store's own semantics (one implementation: rsp-store's).
 fn push_filter(qb: &mut QueryBuilder<'_, Sqlite>, filter: &SampleFilter) -> Result<(), ApiError> {
-    if let Some(min) = filter.min_value {
-        qb.push(" AND value >= ").push_bind(min);
-    }
-    if let Some(max) = filter.max_value {
-        qb.push(" AND value <= ").push_bind(max);
-    }
-    match filter.has_error {
-        Some(true) => {
-            qb.push(" AND error IS NOT NULL");
-        }
-        Some(false) => {
-            qb.push(" AND error IS NULL");
-        }
-        None => {}
-    }
-    for (field, want) in &filter.metadata_eq {
-        if field.contains('"') || field.contains('\\') {
-            return Err(ApiError::bad_request(
-                "metadata field names cannot contain `\"` or `\\`",
-            ));
-        }
-        let path = format!("$.\"{field}\"");
-        qb.push(" AND json_type(metadata, ").push_bind(path.clone());
-        match want {
-            Value::Null => {
-                qb.push(") = 'null'");
-            }
-            Value::Bool(true) => {
-                qb.push(") = 'true'");
-            }
-            Value::Bool(false) => {
-                qb.push(") = 'false'");
-            }
-            Value::String(s) => {
-                qb.push(") = 'text' AND json_extract(metadata, ")
-                    .push_bind(path)
-                    .push(") = ")
-                    .push_bind(s.clone());
-            }
-            Value::Number(n) => {
-                qb.push(") IN ('integer', 'real') AND json_extract(metadata, ")
-                    .push_bind(path)
-                    .push(") = ");
-                if let Some(i) = n.as_i64() {
-                    qb.push_bind(i);
-                } else {
-                    qb.push_bind(n.as_f64().unwrap_or(f64::NAN));
-                }
-            }
-            Value::Array(_) | Value::Object(_) => {
-                return Err(ApiError::bad_request(
-                    "metadata filters compare scalars only",
-                ));
-            }
-        }
-    }
-    Ok(())
+    Ok(rsp_store::push_sample_filter(qb, filter)?)
 }
 
 /// Rows per chunk of [`ReducedValues`].

@@ -61,7 +61,7 @@ pub use ledger::{Artifact, CheckpointRecord, LeafRecord, LedgerStore};
 pub use models::{ModelRecord, ModelStore};
 pub use runs::{NewRun, RunFilter, RunKey, RunRecord, RunSource, RunStatus, RunStore};
 pub use samples::{RecordOutcome, SampleCursor, SampleFilter, SamplePage, SampleRecord};
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, push_sample_filter};
 pub use tokens::{TokenRecord, TokenStore};
 
 /// The whole store: every storage concern rsp has. Implemented automatically for any type

@@ -16,6 +16,8 @@ mod models;
 mod row;
 mod runs;
 mod samples;
+
+pub use samples::push_sample_filter;
 mod tokens;
 
 use std::path::{Path, PathBuf};

@@ -261,6 +261,16 @@ fn push_where(
     filter: &SampleFilter,
 ) -> Result<(), Error> {
     qb.push("WHERE run_id = ").push_bind(run_id.to_owned());
+    push_sample_filter(qb, filter)
+}
+
+/// ` AND <filter>` for a query over `samples`: value bounds, errors (written as in the
+/// partial index's WHERE), metadata equality. Public so other readers of the same file (the
+/// dashboard's listing queries) filter with exactly the store's semantics.
+pub fn push_sample_filter(
+    qb: &mut QueryBuilder<'_, Sqlite>,
+    filter: &SampleFilter,
+) -> Result<(), Error> {
     if let Some(min) = filter.min_value {
         qb.push(" AND value >= ").push_bind(min);
     }
